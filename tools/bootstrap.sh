@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Bring the project's environment up to date: Debian packages (when we are root on Debian and they
+# are missing) and the local virtual environment .venv (when pyproject.toml, constraints.txt or this
+# script changed since the last run). Idempotent; takes well under a second when nothing changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+VENV=.venv
+STAMP=$VENV/.por_lab_env_stamp
+DEB_PKGS="latexmk texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended texlive-science lmodern chromium chromium-driver fonts-dejavu-core"
+
+log() { printf '[bootstrap] %s\n' "$*" >&2; }
+
+# 1. System packages: LaTeX for the paper, Chromium for browser tests and the docs-site check.
+need_deb=0
+for cmd in latexmk pdflatex chromium; do command -v "$cmd" >/dev/null 2>&1 || need_deb=1; done
+if [ "$need_deb" = 1 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing Debian packages: $DEB_PKGS"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends $DEB_PKGS >/dev/null
+  else
+    log "latexmk/pdflatex/chromium missing and not root on Debian: install TeX Live + latexmk and Chromium yourself;"
+    log "without them the paper PDF is not built and the browser tests are skipped."
+  fi
+fi
+
+# 2. The virtual environment.
+want=$(cat pyproject.toml constraints.txt tools/bootstrap.sh | sha256sum | cut -d' ' -f1)
+if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
+  exit 0
+fi
+[ -x "$VENV/bin/python" ] || { log "creating $VENV"; "$PY" -m venv "$VENV"; }
+PIP="$VENV/bin/python -m pip --disable-pip-version-check -q"
+$PIP install --upgrade pip >/dev/null
+# torch first and pinned (constraints.txt): anything unpinned pulls a CUDA build and GBs of wheels.
+if [ -z "${POR_LAB_NO_TORCH:-}" ]; then
+  log "installing torch (pinned in constraints.txt)"
+  $PIP install -c constraints.txt torch
+fi
+log "installing por_lab and its dependencies (editable)"
+$PIP install -c constraints.txt -e '.[ml,dev]'
+# The PyPI torchvision is CUDA-built; on a CPU-only torch it fails to import. Install the import
+# hook that repairs it, but only where the plain import actually fails.
+$VENV/bin/python -m por_lab.torch_compat --install-if-needed
+echo "$want" > "$STAMP"
+log "environment ready"

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The whole test suite (called by `make test`, which first brings the environment up to date).
+#  1. the library is in sync with the notebooks (nbdev-export changes nothing),
+#  2. the notebooks are clean (nbdev-clean changes nothing; `tags` kept for papermill),
+#  3. README.md is in sync with nbs/index.ipynb,
+#  4. every notebook's tests pass (nbdev-test),
+#  5. pytest runs tests/ (pipeline, CLI, browser, security, property tests) and ends with its summary line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false PYTHONDONTWRITEBYTECODE=1
+
+snapshot() { find "$@" -type f \( -name '*.py' -o -name '*.ipynb' -o -name '*.md' \) -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum; }
+
+echo "== 1. nbdev-export: library in sync with notebooks"
+before=$(snapshot por_lab)
+$BIN/nbdev-export
+after=$(snapshot por_lab)
+if [ "$before" != "$after" ]; then
+  echo "FAIL: nbdev-export changed por_lab/ -- the library was out of sync with nbs/:" >&2
+  diff <(echo "$before") <(echo "$after") >&2 || true
+  exit 1
+fi
+
+echo "== 2. nbdev-clean: notebooks clean"
+before=$(snapshot nbs)
+$BIN/nbdev-clean
+after=$(snapshot nbs)
+if [ "$before" != "$after" ]; then
+  echo "FAIL: nbdev-clean changed notebooks in nbs/ -- commit cleaned notebooks:" >&2
+  diff <(echo "$before") <(echo "$after") >&2 || true
+  exit 1
+fi
+
+echo "== 3. README.md in sync with nbs/index.ipynb"
+$BIN/por-lab readme --check
+
+echo "== 4. nbdev-test: the tests inside the notebooks"
+$BIN/nbdev-test --n_workers 2 --timing
+
+echo "== 5. pytest"
+exec $BIN/python -m pytest tests -p no:cacheprovider "$@"
