@@ -44,6 +44,6 @@ log "installing por_lab and its dependencies (editable)"
 $PIP install -c constraints.txt -e '.[ml,dev]'
 # The PyPI torchvision is CUDA-built; on a CPU-only torch it fails to import. Install the import
 # hook that repairs it, but only where the plain import actually fails.
-$VENV/bin/python -m por_lab.torch_compat --install-if-needed
+$VENV/bin/python -c "from por_lab.torch_compat import install_if_needed; print(install_if_needed())"
 echo "$want" > "$STAMP"
 log "environment ready"
