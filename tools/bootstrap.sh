@@ -45,5 +45,19 @@ $PIP install -c constraints.txt -e '.[ml,dev]'
 # The PyPI torchvision is CUDA-built; on a CPU-only torch it fails to import. Install the import
 # hook that repairs it, but only where the plain import actually fails.
 $VENV/bin/python -c "from por_lab.torch_compat import install_if_needed; print(install_if_needed())"
+# KaTeX for the offline docs site: the renderer links it from a CDN; the pipeline serves this local
+# copy instead (same version), so equations render with no internet. From the npm registry.
+KATEX_DIR=$VENV/share/por_lab/katex
+if [ ! -f "$KATEX_DIR/katex.min.js" ] && command -v npm >/dev/null 2>&1; then
+  ver=$($VENV/bin/python -c "from smalldocs.layout import KATEX; print(KATEX.split('katex@')[1].split('/')[0])")
+  tmp=$(mktemp -d)
+  if (cd "$tmp" && npm pack "katex@$ver" --silent >/dev/null 2>&1); then
+    mkdir -p "$KATEX_DIR" && tar xzf "$tmp"/katex-*.tgz -C "$tmp" && cp -r "$tmp"/package/dist/. "$KATEX_DIR"/
+    log "KaTeX $ver installed for offline docs"
+  else
+    log "could not fetch KaTeX from npm: docs equations will need internet"
+  fi
+  rm -rf "$tmp"
+fi
 echo "$want" > "$STAMP"
 log "environment ready"
