@@ -1,0 +1,65 @@
+"""Bad inputs to the multimodal resonator and the CLIP loaders: each a clear error naming the input."""
+import numpy as np
+import pytest
+
+from por_lab.multimodal import MultimodalResonator, controlled_pairs, as_unit_rows
+
+
+@pytest.mark.parametrize("img, txt, exc, needle", [
+    (np.ones(512), np.ones(256), ValueError, "dimension"),
+    (np.ones((3, 8)), np.ones((2, 8)), ValueError, "rows"),
+    (np.zeros(8), np.ones(8), ValueError, "image_emb"),
+    (np.ones(8), np.r_[np.ones(7), 0.0] * 0, ValueError, "text_emb"),
+    (np.ones(8), np.r_[np.ones(7), np.nan], ValueError, "NaN"),
+    (np.ones(8), np.r_[np.ones(7), np.inf], ValueError, "infinite"),
+    (np.ones(8, np.int64), np.ones(8), TypeError, "dtype"),
+    (np.ones(8, np.complex128), np.ones(8), TypeError, "dtype"),
+    (np.ones(8), np.array(["a"] * 8), TypeError, "dtype"),
+    (np.ones((2, 2, 2)), np.ones(2), ValueError, "shape"),
+    ("a cat", np.ones(8), TypeError, "image_emb"),
+])
+def test_bad_embeddings_name_the_input(img, txt, exc, needle):
+    with pytest.raises(exc, match=needle):
+        MultimodalResonator(img, txt)
+
+
+def test_zero_row_in_batch_names_the_row():
+    x = np.ones((4, 8)); x[2] = 0
+    with pytest.raises(ValueError, match=r"text_emb: row\(s\) \[2\]"):
+        MultimodalResonator(np.ones((4, 8)), x)
+
+
+@pytest.mark.parametrize("kw, needle", [
+    (dict(coupling=-0.1), "coupling"), (dict(coupling=1e9), "coupling"), (dict(noise_level=-1), "noise_level"),
+    (dict(noise_level=float("nan")), "noise_level"), (dict(dt=0.0), "dt"), (dict(gate_power=0.5), "gate_power"),
+    (dict(seed=-1), "seed"), (dict(seed=1.5), "seed"), (dict(window=0), "window"), (dict(method="euler"), "method"),
+    (dict(method="planar", noise_level=0.1), "planar"),
+])
+def test_bad_parameters(kw, needle):
+    with pytest.raises(ValueError, match=needle):
+        MultimodalResonator(np.ones(8), np.ones(8), **kw)
+
+
+@pytest.mark.parametrize("n", [0, -5, 2.5, True, "10"])
+def test_bad_iterations(n):
+    with pytest.raises(ValueError, match="iterations"):
+        MultimodalResonator(np.ones(8), np.ones(8)).run(n)
+
+
+def test_reading_before_running_is_an_error():
+    with pytest.raises(ValueError, match="run"):
+        MultimodalResonator(np.ones(8), np.ones(8)).coherence()
+
+
+def test_float32_odd_dim_and_broadcast():
+    a, b = controlled_pairs([0.3, 0.6, 0.9], dim=63, seed=0)
+    one = MultimodalResonator(a[0].astype(np.float32), b.astype(np.float32)).run(20)
+    assert one.coherence(trajectory=True).shape == (3, 21)
+    assert np.allclose(one.coherence(trajectory=True)[:, 0], a[0] @ b.T, atol=1e-6)
+    r, single = as_unit_rows(np.ones(5, np.float16))
+    assert r.shape == (1, 6) and single
+
+
+def test_controlled_pairs_bad_cosine():
+    with pytest.raises(ValueError, match="cosines"):
+        controlled_pairs([1.5])
