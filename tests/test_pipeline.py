@@ -140,10 +140,13 @@ def test_failing_notebook_reported_with_cell_others_finish(project):
     assert not (project / "_build/executed/02_fails.ipynb").exists()
 
 
-def test_dask_runs_notebooks_in_parallel(project, tmp_path):
+def test_dask_scheduler_address_runs_notebooks_in_parallel(project, tmp_path):
+    """A scheduler given by address (here a real LocalCluster started by the test) runs the notebooks in parallel."""
+    from distributed import LocalCluster
     for i in (2, 3):
         add_nb(project, f"0{i}_sleep", nb(TIMING.format(s=4, f=str(tmp_path / f"t{i}.json"))))
-    r = run(only=["02_sleep", "03_sleep"], workers=2)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        r = run(only=["02_sleep", "03_sleep"], scheduler=cluster.scheduler_address)
     assert set(status(r).values()) == {"ran"}, r.table()
     (p2, s2, e2), (p3, s3, e3) = (json.loads((tmp_path / f"t{i}.json").read_text()) for i in (2, 3))
     assert p2 != p3, "each notebook runs in its own kernel"
