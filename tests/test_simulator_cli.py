@@ -61,10 +61,16 @@ def test_sweep_yaml_grid_on_a_local_cluster(tmp_path):
     (["sweep", "--grid-file", "/nonexistent.yaml"], "does not exist"),
     (["sweep"], "--grid"),
 ])
-def test_user_errors_are_one_line(args, words):
-    r = por_lab(*args)
-    assert r.returncode == 2
-    assert words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+def test_user_errors_are_one_line(args, words, capsys):
+    from por_lab.cli import main          # in-process: the same parser and error handling as the command
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert words in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_user_error_from_the_installed_command():
+    r = por_lab("simulate", "--noise-level", "-1")
+    assert r.returncode == 2 and "noise_level" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
 def test_perf_simulator_prints_json():
