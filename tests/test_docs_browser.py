@@ -1,0 +1,231 @@
+"""The docs site in a real browser (headless Debian chromium through playwright): pages load, sidebar links work,
+HoloViews plots are drawn and equations are typeset by KaTeX served from site_libs/katex, with every request beyond
+localhost refused (as offline); pages that still try to reach the internet are named in a warning. A throw-away project is rendered by the real pipeline (as tests/test_pipeline.py does); the real _site is
+checked too when it has been built. Screenshots go to _build/screenshots/."""
+import functools
+import http.server
+import io
+import os
+import re
+import shutil
+import threading
+import warnings
+from pathlib import Path
+
+import nbformat
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)")
+
+REPO = Path(__file__).resolve().parents[1]
+SHOTS = REPO / "_build" / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run"]
+
+SETTINGS = """# por_lab lab settings for a docs test project
+[paths]
+build = _build
+figures = paper/figures
+values = paper/values
+site = _site
+data = data
+[reproducibility]
+seed = 1
+[pipeline]
+notebooks = ["index.ipynb", "[0-9]*.ipynb"]
+skip = []
+scheduler =
+workers = 1
+kernel = python3
+cell_timeout = 120
+default_profile = quick
+[profile.quick]
+profile = "quick"
+[profile.full]
+profile = "full"
+"""
+
+
+def nb(*cells):
+    out = nbformat.v4.new_notebook()
+    out.metadata["kernelspec"] = {"name": "python3", "display_name": "python3", "language": "python"}
+    for src in cells:
+        out.cells.append(nbformat.v4.new_markdown_cell(src[3:]) if src.startswith("md:") else nbformat.v4.new_code_cell(src))
+    return out
+
+
+def non_blank(png: bytes, min_colours: int = 12) -> bool:
+    "A screenshot shows something: several colours, and no single colour covers nearly all of it."
+    from PIL import Image
+    im = Image.open(io.BytesIO(png)).convert("RGB")
+    colours = im.getcolors(maxcolors=1 << 20) or []
+    return len(colours) >= min_colours and max(c for c, _ in colours) < 0.97 * im.width * im.height
+
+
+def serve(folder: Path):
+    "Serve `folder` over HTTP on a free localhost port (a thread); returns (base URL, server)."
+    handler = functools.partial(type("Quiet", (http.server.SimpleHTTPRequestHandler,), {"log_message": lambda *a: None}),
+                                directory=str(folder))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{httpd.server_address[1]}/", httpd
+
+
+@pytest.fixture(scope="module")
+def small_site(tmp_path_factory):
+    "A throw-away project with an equation and a plot, executed and rendered by `reproduce` (real papermill and renderer)."
+    import yaml
+    root = tmp_path_factory.mktemp("docsproj") / "proj"
+    (root / "nbs").mkdir(parents=True)
+    (root / "data").mkdir()
+    (root / "settings.ini").write_text(SETTINGS)
+    quarto = yaml.safe_load((REPO / "_quarto.yml").read_text())
+    quarto["website"]["navbar"]["left"] = [{"text": "Home", "href": "nbs/index.ipynb"}, {"text": "Waves", "href": "nbs/01_waves.ipynb"}]
+    (root / "_quarto.yml").write_text(yaml.safe_dump(quarto))
+    shutil.copytree(REPO / "por_lab", root / "por_lab", ignore=shutil.ignore_patterns("__pycache__"))
+    nbformat.write(nb("md:# Docs test\n> a tiny project\n\nSee [the waves page](01_waves.ipynb).", "print('home')"),
+                   root / "nbs" / "index.ipynb")
+    nbformat.write(nb("md:# Waves\n> an order parameter and a plot\n\nThe order parameter is\n"
+                      "$$r = \\left|\\frac{1}{N}\\sum_{j=1}^{N} e^{i\\theta_j}\\right| \\in [0, 1],$$\n"
+                      "with phases $\\theta_j$ in radians.",
+                      "import numpy as np, holoviews as hv\nhv.extension('bokeh', inline=True)\n"
+                      "t = np.linspace(0, 10, 200)\nhv.Curve((t, np.sin(t)), 'time', 'signal').opts(width=500, height=250)"),
+                   root / "nbs" / "01_waves.ipynb")
+    old = {k: os.environ.get(k) for k in ("POR_LAB_ROOT",)}
+    cwd = os.getcwd()
+    os.environ["POR_LAB_ROOT"] = str(root)
+    os.chdir(root)
+    try:
+        from por_lab.pipeline import reproduce
+        r = reproduce(paper=False, docs=True, progress=False, workers=1)
+        assert r.ok, r.table()
+    finally:
+        os.chdir(cwd)
+        for k, v in old.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    return root / "_site"
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    os.environ["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1"
+    from playwright.sync_api import sync_playwright
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(str(tmp_path_factory.mktemp("chromium-docs")), executable_path=CHROMIUM,
+                                                    headless=True, args=ARGS, viewport={"width": 1300, "height": 1000})
+        ctx.external, ctx.requested = [], []
+
+        def route(r):
+            url = r.request.url
+            host = re.match(r"^[a-z]+://([^/:]+)", url)
+            if host and host.group(1) not in ("127.0.0.1", "localhost"):
+                ctx.external.append(url)
+                return r.abort()
+            ctx.requested.append(url)
+            return r.continue_()
+        ctx.route("**/*", route)
+        yield ctx
+        ctx.close()
+
+
+@pytest.fixture
+def page(browser):
+    p = browser.new_page()
+    p.set_default_timeout(30_000)
+    p.errors = []
+    p.on("pageerror", lambda e: p.errors.append(str(e)))
+    yield p
+    p.close()
+
+
+def sidebar_links(page) -> list[str]:
+    hrefs = page.locator("#quarto-sidebar a.sidebar-link[href]").evaluate_all("els => els.map(e => e.href)")
+    return list(dict.fromkeys(h.split("#")[0] for h in hrefs if h.endswith(".html") or ".html#" in h))
+
+
+def check_equations(page, browser):
+    page.locator(".katex").first.wait_for(state="visible")
+    assert page.locator(".katex-display").count() >= 1 or page.locator(".katex").count() >= 1
+    assert not page.locator("span.math:not(:has(.katex))").count(), "an equation was left as raw TeX"
+    assert any("/site_libs/katex/katex.min.js" in u for u in browser.requested), "KaTeX is not served from the site"
+    assert any("/site_libs/katex/fonts/" in u for u in browser.requested), "KaTeX fonts are not served from the site"
+
+
+def check_plot(page, shot: str):
+    canvas = page.locator(".bk-Canvas").first
+    canvas.wait_for(state="visible", timeout=60_000)
+    page.wait_for_timeout(300)
+    assert non_blank(canvas.screenshot()), "the plot is blank"
+    page.screenshot(path=SHOTS / shot, full_page=True)
+
+
+REAL_SITE = REPO / "_site"
+HAVE_REAL_SITE = (REAL_SITE / "nbs" / "index.html").exists()
+
+
+@pytest.mark.skipif(HAVE_REAL_SITE and not os.environ.get("POR_LAB_TEST_SMALL_SITE"),
+                    reason="the real _site is built and tested below; POR_LAB_TEST_SMALL_SITE=1 renders the throw-away project too")
+def test_small_site_pages_links_plot_and_equation(small_site, browser, page):
+    base, httpd = serve(small_site)
+    try:
+        resp = page.goto(base, wait_until="load")
+        assert resp.ok
+        page.wait_for_url("**/nbs/index.html")   # the root redirects to the home page
+        assert "Docs test" in page.title() or page.locator("h1").first.inner_text().startswith("Docs test")
+        links = sidebar_links(page)
+        waves = [h for h in links if h.endswith("01_waves.html")]
+        assert waves, links
+        page.locator("#quarto-sidebar a.sidebar-link[href$='01_waves.html']").first.click()
+        page.wait_for_url("**/01_waves.html")
+        assert "Waves" in page.locator("h1").first.inner_text()
+        check_equations(page, browser)
+        check_plot(page, "docs_small_waves.png")   # drawn although every request beyond localhost was refused
+        assert not page.errors, page.errors
+        if browser.external:
+            warnings.warn(f"the rendered page requests files from the internet (refused here, as offline): {sorted(set(browser.external))[:4]}")
+    finally:
+        httpd.shutdown()
+
+
+@pytest.mark.skipif(not HAVE_REAL_SITE, reason="the real docs site is not built (por-lab reproduce)")
+def test_real_site_every_sidebar_link_loads(browser, page):
+    base, httpd = serve(REAL_SITE)
+    try:
+        page.goto(base + "nbs/index.html", wait_until="load")
+        page.screenshot(path=SHOTS / "docs_home.png")
+        links = sidebar_links(page)
+        assert len(links) >= 5, links
+        broken, math_pages, plot_pages = [], [], []
+        offline = {}
+        for url in links:
+            n = len(browser.external)
+            r = page.goto(url, wait_until="domcontentloaded")
+            if len(browser.external) > n:
+                offline[url.split("/_site/")[-1].replace(base, "")] = sorted(set(browser.external[n:]))
+            if r is None or not r.ok or not page.locator("h1").count():
+                broken.append(url)
+                continue
+            if page.locator("span.math").count():
+                math_pages.append(url)
+            if page.evaluate("() => typeof window.Bokeh !== 'undefined'"):
+                plot_pages.append(url)
+        assert not broken, f"sidebar links that do not load: {broken}"
+        if offline:  # these requests were refused (as offline) and the checks below still pass; say which pages try
+            by_url = {}
+            for pg, urls in offline.items():
+                for u in urls:
+                    by_url.setdefault(u.split("?")[0], []).append(pg)
+            warnings.warn(f"{len(offline)} of {len(links)} docs pages request files from the internet (refused here, as offline; "
+                          f"the checks still pass): " + "; ".join(f"{u} from {len(p)} page(s), e.g. {p[0]}" for u, p in by_url.items()))
+        assert math_pages, "no page with equations was found"
+        page.goto(math_pages[0], wait_until="load")
+        check_equations(page, browser)
+        page.screenshot(path=SHOTS / ("docs_equations_" + Path(math_pages[0]).stem + ".png"))
+        assert plot_pages, "no page with a Bokeh plot was found"
+        page.goto(plot_pages[0], wait_until="load")
+        check_plot(page, "docs_plot_" + Path(plot_pages[0]).stem + ".png")
+        assert not page.errors, page.errors
+    finally:
+        httpd.shutdown()
