@@ -36,7 +36,7 @@ echo "== 3. README.md in sync with nbs/index.ipynb"
 $BIN/por-lab readme --check
 
 echo "== 4. nbdev-test: the tests inside the notebooks"
-$BIN/nbdev-test --n_workers 2 --timing
+$BIN/nbdev-test --n-workers 2 --timing
 
 echo "== 5. pytest"
 exec $BIN/python -m pytest tests -p no:cacheprovider "$@"
