@@ -80,3 +80,12 @@ def test_perf_simulator_prints_json():
     assert res["same_model_max_abs_diff_noise_free"] < 1e-9
     assert {(k["topology"], k["n"]) for k in res["kernels"]} == {("ring", 256), ("all", 256)}
     assert all(k["kernel_Msteps_per_s"] > 0 and k["numpy_Msteps_per_s"] > 0 for k in res["kernels"])
+
+
+def test_shipped_example_grid_runs(capsys):
+    from por_lab.cli import main
+    assert main(["sweep", "--grid-file", str(ROOT / "data/sweeps/ring_coupling.yaml"), "--steps", "40",
+                 "--record-every", "4", "--replicas", "1", "--scheduler", "synchronous", "--quiet",
+                 "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 6 * 3 and {"lock_strength", "noise_level", "coherence", "por_score"} <= set(rows[0])
