@@ -15,6 +15,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from testproject import make_project, nb
+
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)")
 
@@ -22,38 +24,6 @@ REPO = Path(__file__).resolve().parents[1]
 SHOTS = REPO / "_build" / "screenshots"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run"]
-
-SETTINGS = """# por_lab lab settings for a docs test project
-[paths]
-build = _build
-figures = paper/figures
-values = paper/values
-site = _site
-data = data
-[reproducibility]
-seed = 1
-[pipeline]
-notebooks = ["index.ipynb", "[0-9]*.ipynb"]
-skip = []
-scheduler =
-workers = 1
-kernel = python3
-cell_timeout = 120
-default_profile = quick
-[profile.quick]
-profile = "quick"
-[profile.full]
-profile = "full"
-"""
-
-
-def nb(*cells):
-    out = nbformat.v4.new_notebook()
-    out.metadata["kernelspec"] = {"name": "python3", "display_name": "python3", "language": "python"}
-    for src in cells:
-        out.cells.append(nbformat.v4.new_markdown_cell(src[3:]) if src.startswith("md:") else nbformat.v4.new_code_cell(src))
-    return out
-
 
 def non_blank(png: bytes, min_colours: int = 12) -> bool:
     "A screenshot shows something: several colours, and no single colour covers nearly all of it."
@@ -75,23 +45,14 @@ def serve(folder: Path):
 @pytest.fixture(scope="module")
 def small_site(tmp_path_factory):
     "A throw-away project with an equation and a plot, executed and rendered by `reproduce` (real papermill and renderer)."
-    import yaml
-    root = tmp_path_factory.mktemp("docsproj") / "proj"
-    (root / "nbs").mkdir(parents=True)
-    (root / "data").mkdir()
-    (root / "settings.ini").write_text(SETTINGS)
-    quarto = yaml.safe_load((REPO / "_quarto.yml").read_text())
-    quarto["website"]["navbar"]["left"] = [{"text": "Home", "href": "nbs/index.ipynb"}, {"text": "Waves", "href": "nbs/01_waves.ipynb"}]
-    (root / "_quarto.yml").write_text(yaml.safe_dump(quarto))
-    shutil.copytree(REPO / "por_lab", root / "por_lab", ignore=shutil.ignore_patterns("__pycache__"))
-    nbformat.write(nb("md:# Docs test\n> a tiny project\n\nSee [the waves page](01_waves.ipynb).", "print('home')"),
-                   root / "nbs" / "index.ipynb")
-    nbformat.write(nb("md:# Waves\n> an order parameter and a plot\n\nThe order parameter is\n"
-                      "$$r = \\left|\\frac{1}{N}\\sum_{j=1}^{N} e^{i\\theta_j}\\right| \\in [0, 1],$$\n"
-                      "with phases $\\theta_j$ in radians.",
-                      "import numpy as np, holoviews as hv\nhv.extension('bokeh', inline=True)\n"
-                      "t = np.linspace(0, 10, 200)\nhv.Curve((t, np.sin(t)), 'time', 'signal').opts(width=500, height=250)"),
-                   root / "nbs" / "01_waves.ipynb")
+    root = make_project(tmp_path_factory.mktemp("docsproj") / "proj", {
+        "index": nb("md:# Docs test\n> a tiny project\n\nSee [the waves page](01_waves.ipynb).", "print('home')"),
+        "01_waves": nb("md:# Waves\n> an order parameter and a plot\n\nThe order parameter is\n"
+                       "$$r = \\left|\\frac{1}{N}\\sum_{j=1}^{N} e^{i\\theta_j}\\right| \\in [0, 1],$$\n"
+                       "with phases $\\theta_j$ in radians.",
+                       "import numpy as np, holoviews as hv\nhv.extension('bokeh', inline=True)\n"
+                       "t = np.linspace(0, 10, 200)\nhv.Curve((t, np.sin(t)), 'time', 'signal').opts(width=500, height=250)"),
+    }, navbar={"Home": "index", "Waves": "01_waves"}, workers=1)
     old = {k: os.environ.get(k) for k in ("POR_LAB_ROOT",)}
     cwd = os.getcwd()
     os.environ["POR_LAB_ROOT"] = str(root)

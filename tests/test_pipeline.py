@@ -13,71 +13,24 @@ from pathlib import Path
 import nbformat
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from testproject import REPO, make_project, nb
+
 POR_LAB = [str(Path(sys.executable).parent / "por-lab")]
-
-SETTINGS = """# por_lab lab settings for a test project
-[paths]
-build = _build
-figures = paper/figures
-values = paper/values
-site = _site
-data = data
-[reproducibility]
-seed = 1
-[pipeline]
-notebooks = ["index.ipynb", "[0-9]*.ipynb"]
-skip = []
-scheduler =
-workers = 2
-kernel = python3
-cell_timeout = 120
-default_profile = quick
-[profile.quick]
-profile = "quick"
-[profile.full]
-profile = "full"
-[profile.quick:01_double]
-x = 21
-[profile.full:01_double]
-x = 50
-"""
-
-
-def nb(*cells, params=None):
-    out = nbformat.v4.new_notebook()
-    out.metadata["kernelspec"] = {"name": "python3", "display_name": "python3", "language": "python"}
-    if params is not None:
-        c = nbformat.v4.new_code_cell(params)
-        c.metadata["tags"] = ["parameters"]
-        out.cells.append(c)
-    for src in cells:
-        out.cells.append(nbformat.v4.new_markdown_cell(src[3:]) if src.startswith("md:") else nbformat.v4.new_code_cell(src))
-    return out
-
 
 TIMING = "import os, time, json, pathlib\nt0 = time.time(); time.sleep({s})\npathlib.Path({f!r}).write_text(json.dumps([os.getpid(), t0, time.time()]))"
 
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    root = tmp_path / "proj"
-    (root / "nbs").mkdir(parents=True)
-    (root / "data").mkdir()
+    root = make_project(tmp_path / "proj", {
+        "index": nb("md:# Test project\n> a tiny project\n\nSee [the doubling page](01_double.ipynb).", "print('home')"),
+        "01_double": nb("md:# Doubling\n> doubles x", "from por_lab.artifacts import save_value\ny = 2 * x\nsave_value('doubled', y)\nprint('y =', y)",
+                        "import holoviews as hv\nhv.extension('bokeh', inline=True)\nhv.Curve([(0, 0), (1, y)])",
+                        params="profile = 'quick'\nx = 1"),
+    }, navbar={"Home": "index", "Doubling": "01_double"},
+        extra_settings="[profile.quick:01_double]\nx = 21\n[profile.full:01_double]\nx = 50\n")
     (root / "data" / "table.csv").write_text("a,b\n1,2\n")
-    (root / "settings.ini").write_text(SETTINGS)
-    import yaml
-    quarto = yaml.safe_load((REPO / "_quarto.yml").read_text())  # the real config, with a navbar for this project's pages
-    quarto["website"]["navbar"]["left"] = [{"text": "Home", "href": "nbs/index.ipynb"}, {"text": "Doubling", "href": "nbs/01_double.ipynb"}]
-    (root / "_quarto.yml").write_text(yaml.safe_dump(quarto))
-    # a copy, so that the content key does not see edits made to the real library while tests run
-    shutil.copytree(REPO / "por_lab", root / "por_lab", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(REPO / "paper", root / "paper", ignore=shutil.ignore_patterns("figures", "values", "sections", "*.pdf"))
-    write = lambda name, n: nbformat.write(n, root / "nbs" / f"{name}.ipynb")
-    write("index", nb("md:# Test project\n> a tiny project\n\nSee [the doubling page](01_double.ipynb).", "print('home')"))
-    write("01_double", nb("md:# Doubling\n> doubles x", "from por_lab.artifacts import save_value\ny = 2 * x\nsave_value('doubled', y)\nprint('y =', y)",
-                          "import holoviews as hv\nhv.extension('bokeh', inline=True)\nhv.Curve([(0, 0), (1, y)])",
-                          params="profile = 'quick'\nx = 1"))
     monkeypatch.setenv("POR_LAB_ROOT", str(root))
     monkeypatch.chdir(root)
     return root
