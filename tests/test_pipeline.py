@@ -25,6 +25,8 @@ def project(tmp_path, monkeypatch):
     root = make_project(tmp_path / "proj", {
         "index": nb("md:# Test project\n> a tiny project\n\nSee [the doubling page](01_double.ipynb).", "print('home')"),
         "01_double": nb("md:# Doubling\n> doubles x", "from por_lab.artifacts import save_value\ny = 2 * x\nsave_value('doubled', y)\nprint('y =', y)",
+                        # a scratch value outside the project is no artifact: it must not defeat the cache
+                        "import tempfile\nwith tempfile.TemporaryDirectory() as d:\n    save_value('scratch', 1, values_dir=d)",
                         "import holoviews as hv\nhv.extension('bokeh', inline=True)\nhv.Curve([(0, 0), (1, y)])",
                         params="profile = 'quick'\nx = 1"),
     }, navbar={"Home": "index", "Doubling": "01_double"},
