@@ -3,34 +3,19 @@ playwright. Every page renders with plots, a simulator input changes the plot, a
 cards, a tampered receipt log is caught at its line, bad input shows a message, and nothing is fetched from the internet.
 Screenshots go to _build/screenshots/."""
 import base64
-import io
 import json
 import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)")
+from browser import ARGS, CHROMIUM, REPO, SHOTS, needs_chromium, non_blank
 
-REPO = Path(__file__).resolve().parents[1]
-SHOTS = REPO / "_build" / "screenshots"
+pytestmark = needs_chromium
 POR_LAB = str(Path(sys.executable).parent / "por-lab")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run"]
-
-
-def non_blank(png: bytes, min_colours: int = 12) -> bool:
-    "A screenshot shows something: several colours, and no single colour covers nearly all of it."
-    from PIL import Image
-    im = Image.open(io.BytesIO(png)).convert("RGB")
-    colours = im.getcolors(maxcolors=1 << 20) or []
-    top = max(c for c, _ in colours)
-    return len(colours) >= min_colours and top < 0.97 * im.width * im.height
 
 
 @pytest.fixture(scope="module")

@@ -4,33 +4,19 @@ localhost refused (as offline); pages that still try to reach the internet are n
 checked too when it has been built. Screenshots go to _build/screenshots/."""
 import functools
 import http.server
-import io
 import os
 import re
-import shutil
 import threading
 import warnings
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from testproject import make_project, nb
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)")
+from browser import ARGS, CHROMIUM, REPO, SHOTS, needs_chromium, non_blank
 
-REPO = Path(__file__).resolve().parents[1]
-SHOTS = REPO / "_build" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run"]
-
-def non_blank(png: bytes, min_colours: int = 12) -> bool:
-    "A screenshot shows something: several colours, and no single colour covers nearly all of it."
-    from PIL import Image
-    im = Image.open(io.BytesIO(png)).convert("RGB")
-    colours = im.getcolors(maxcolors=1 << 20) or []
-    return len(colours) >= min_colours and max(c for c, _ in colours) < 0.97 * im.width * im.height
+pytestmark = needs_chromium
 
 
 def serve(folder: Path):
