@@ -18,7 +18,7 @@ from . import __version__
 __all__ = ['COMMAND_AREAS', 'CliError', 'build_parser', 'main']
 
 # %% ../nbs/50_cli.ipynb #7203d635
-COMMAND_AREAS = ("pipeline", "simulator", "multimodal", "sonate", "bench", "dashboard")
+COMMAND_AREAS = ("pipeline", "simulator", "multimodal", "sonate", "receipts", "bench", "dashboard")
 
 
 class CliError(Exception):
