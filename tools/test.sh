@@ -4,6 +4,7 @@
 #  2. the notebooks are clean (nbdev-clean changes nothing; `tags` kept for papermill),
 #  3. README.md is in sync with nbs/index.ipynb,
 #  4. every notebook's tests pass (nbdev-test),
+#  0. the import layers hold (import-linter contracts in pyproject.toml [tool.importlinter]),
 #  5. pytest runs tests/ (pipeline, CLI, browser, security, property tests) and ends with its summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,9 @@ BIN=.venv/bin
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false PYTHONDONTWRITEBYTECODE=1
 
 snapshot() { find "$@" -type f \( -name '*.py' -o -name '*.ipynb' -o -name '*.md' \) -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum; }
+
+echo "== 0. lint-imports: the layers hold (pyproject.toml [tool.importlinter])"
+$BIN/lint-imports --no-cache
 
 echo "== 1. nbdev-export: library in sync with notebooks"
 before=$(snapshot por_lab)

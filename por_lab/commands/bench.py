@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..cli import CliError
+from ..errors import CliError
 
 # %% auto #0
 __all__ = ['register']

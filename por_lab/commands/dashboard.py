@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from ..cli import CliError
+from ..errors import CliError
 
 # %% auto #0
 __all__ = ['cmd_dashboard', 'register']

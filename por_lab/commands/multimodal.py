@@ -18,7 +18,7 @@ def _cmd_multimodal(args) -> int:
     import numpy as np
     from por_lab.clip import clip_encoder
     from por_lab.multimodal import load_image_emb, load_text_emb, rank_captions
-    from por_lab.cli import CliError
+    from por_lab.errors import CliError
     if not args.text:
         raise CliError("give at least one caption with --text")
     enc = clip_encoder(args.model, args.pretrained, args.device, args.batch_size, model_config=args.model_config)

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..cli import CliError
+from ..errors import CliError
 
 # %% auto #0
 __all__ = ['parse_axis', 'register']
