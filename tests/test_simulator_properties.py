@@ -82,3 +82,77 @@ def test_locked_population_has_no_drift(n, K, seed):
                              initial_phases="zero", seed=seed).run_iterations(40)
     m = sim.metrics
     assert m.phase_drift() < 1e-12 and m.locked() and m.coherence() > 1 - 1e-12
+
+
+# --- the PoR score and the lock tests (por_lab.metrics) --------------------------------------------------------
+from por_lab import metrics as M  # noqa: E402
+
+phase_arrays = st.tuples(st.integers(2, 40), st.integers(4, 12), st.integers(1, 3), st.integers(0, 10 ** 6)).map(
+    lambda a: np.random.default_rng(a[3]).uniform(-30, 30, (a[1], a[2], a[0])) * np.random.default_rng(a[3] + 1).uniform(0, 1))
+
+
+@SETTINGS
+@given(phase_arrays)
+def test_score_is_the_gated_product_of_its_parts(theta):
+    ds = M.phase_dataset(theta, time=np.arange(theta.shape[0]) * 0.5)
+    n = theta.shape[-1]
+    C, S, D = M.coherence(ds), M.stability(ds), M.phase_drift(ds)
+    P = M.por_score(ds)
+    expect = M.excess_coherence(C, n) * S / (1 + D / 0.01)
+    np.testing.assert_allclose(P, expect, rtol=1e-12, atol=1e-15)
+    assert np.all((P >= 0) & (P <= 1))
+    at_chance = (C <= M.chance_coherence(n)).values
+    assert np.all(P.values[at_chance] == 0) and not np.any(M.locked(ds).values[at_chance])
+
+
+@SETTINGS
+@given(phase_arrays, st.floats(-10, 10), st.floats(-3, 3))
+def test_a_common_rotation_changes_nothing(theta, c, w):
+    t = np.arange(theta.shape[0]) * 0.5
+    a, b = M.phase_dataset(theta, time=t), M.phase_dataset(theta + c + w * t[:, None, None], time=t)
+    for f in (M.coherence, M.stability, M.phase_drift, M.por_score):
+        np.testing.assert_allclose(f(a), f(b), rtol=1e-9, atol=1e-9)
+    assert np.array_equal(M.locked(a), M.locked(b))
+
+
+@SETTINGS
+@given(st.integers(3, 200), st.integers(1, 5), st.floats(-2, 2))
+def test_travelling_wave_has_no_common_rhythm(n, q, w):
+    "Neighbours locked (S = 1, D = 0, frequency-locked) but the lags go q times round the circle: r = 0, P = 0."
+    if q >= n / 2:
+        q = 1
+    t = np.arange(20) * 0.3
+    theta = 2 * np.pi * q * np.arange(n)[None, :] / n + w * t[:, None]
+    ds = M.phase_dataset(theta, time=t, edges=(np.arange(n), (np.arange(n) + 1) % n))
+    assert float(M.coherence(ds)) < 1e-9 and float(M.stability(ds)) > 1 - 1e-12 and float(M.phase_drift(ds)) < 1e-9
+    assert float(M.por_score(ds)) == 0 and not bool(M.locked(ds)) and bool(M.frequency_locked(ds))
+
+
+@SETTINGS
+@given(st.integers(2, 300), st.floats(-2, 2))
+def test_in_phase_identical_is_fully_resonant(n, w):
+    t = np.arange(10) * 0.1
+    ds = M.phase_dataset(np.tile(w * t[:, None], (1, n)) + 0.3, time=t)
+    assert float(M.por_score(ds)) > 1 - 1e-9 and bool(M.locked(ds))
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10 ** 6), st.floats(0.0, 0.8), st.floats(2.0, 4.0))
+def test_score_grows_across_the_transition(seed, below, above):
+    "All-to-all, Gaussian frequencies: no score without a common rhythm (K < K_c), a high one well above K_c."
+    s = 0.5
+    Kc = s * np.sqrt(8 / np.pi)
+    kw = dict(topology="all", frequency_spread=s, frequency_sampling="quantile", dt=0.05, record_every=10, seed=seed)
+    lo = ResonanceSimulator(800, 0.0, below * Kc, **kw).run_iterations(2000).metrics
+    hi = ResonanceSimulator(800, 0.0, above * Kc, **kw).run_iterations(2000).metrics
+    assert lo.por_score(drift_scale=s) < 0.05 and hi.por_score(drift_scale=s) > 0.6 and hi.locked()
+
+
+@SETTINGS
+@given(st.integers(2, 64), st.integers(0, 10 ** 6))
+def test_frozen_random_phases_are_not_resonant_unless_coherent_beyond_chance(n, seed):
+    "Uncoupled, identical, noise-free, random phases: frequency-locked (trivially), stable, drift-free; P > 0 only if C > r_α."
+    sim = ResonanceSimulator(n, 0.0, 0.0, frequency_spread=0.0, seed=seed).run_iterations(20)
+    m = sim.metrics
+    assert m.frequency_locked() and m.stability() > 1 - 1e-12 and m.phase_drift() < 1e-12
+    assert (m.por_score() > 0) == (m.coherence() > M.chance_coherence(n)) == m.locked()
