@@ -129,9 +129,13 @@ def test_reordering_deletion_insertion_wrong_key(log, tmp_path_factory):
     assert bad.first_bad["kind"] == "wrong_key" and bad.first_bad["line"] == 3
     # the whole log checked against the wrong key
     assert R.verify_log(tmp / "log.jsonl", R.load_public_key(other / "k.pub")).first_bad["kind"] == "wrong_key"
-    # deletion at the end is only visible against an expected head/count
+    # deletion at the end: the chain alone cannot see it (a copy without checkpoints), an expected head
+    # or the log's own checkpoints can
     full = R.verify_log(tmp / "log.jsonl", pub)
     assert _verify(tmp, lines[:-1], pub).ok
+    (tmp / "t.jsonl.checkpoints").write_bytes((tmp / "log.jsonl.checkpoints").read_bytes())
+    assert _verify(tmp, lines[:-1], pub).first_bad["kind"] == "truncated"
+    (tmp / "t.jsonl.checkpoints").unlink()
     (tmp / "t.jsonl").write_bytes(b"".join(lines[:-1]))
     assert R.verify_log(tmp / "t.jsonl", pub, expect_head=full.head).first_bad["kind"] == "deletion"
 
@@ -152,7 +156,8 @@ def test_crash_mid_append_in_a_child_process(log):
             f"os.write(fd, {full[0][:70]!r}); os._exit(9)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 9
     rep = R.verify_log(tmp / "log.jsonl", pub)
-    assert rep.ok and rep.n_ok == 8 and rep.torn_tail["size"] == 70
+    assert not rep.ok and rep.n_ok == 8 and rep.torn_tail["size"] == 70       # a torn tail is an error, not "ok"
+    assert rep.first_bad["kind"] == "torn_tail" and rep.first_bad["line"] == 9
     with R.ReceiptLog(tmp / "log.jsonl", signer) as lg:
         assert lg.torn_tail.size == 70 and Path(lg.torn_tail.saved_to).read_bytes() == full[0][:70]
         lg.append_score(dict(SCORE), "p", "r")
@@ -210,7 +215,10 @@ def test_no_private_material_in_receipts_or_repr(log):
     assert b"PRIVATE" not in text and priv.split(b"\n")[1][:20] not in text
     assert "PRIVATE" not in repr(signer) and "ed25519:" in repr(signer)
     body = next(iter(R.ReceiptLog(tmp / "log.jsonl"))).body
-    assert "prompt" not in body and body["prompt_sha256"] == R.sha256_hex("p0")
+    assert "prompt" not in body and "prompt_sha256" not in body and body["digest"] == "hmac-sha256"
+    secret = next((tmp).glob("*.hmac")).read_bytes()                      # kept beside the key, 0600
+    assert (next(tmp.glob("*.hmac")).stat().st_mode & 0o777) == 0o600
+    assert body["prompt_hmac"] == R.text_digest(secret, "p0") != R.sha256_hex("p0")
 
 
 def test_include_text_on_request(tmp_path):
