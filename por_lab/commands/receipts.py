@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..cli import CliError
+from ..errors import CliError
 
 # %% auto #0
 __all__ = ['cmd_keygen', 'cmd_verify', 'cmd_checkpoint', 'cmd_prove', 'cmd_consistency', 'cmd_show', 'register']
