@@ -1,0 +1,46 @@
+"""por_lab.provenance: statements recorded into the project log, `por-lab receipts prove VALUE_NAME`, offline checks."""
+import json
+import stat
+
+import pytest
+
+from por_lab import provenance as P
+from por_lab.cli import main
+from por_lab.tlog import load_public_key
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    ini = tmp_path / "override.ini"
+    ini.write_text(f"[receipts]\nprovenance_log = {tmp_path}/prov/provenance.jsonl\nprovenance_key_dir = {tmp_path}/prov/keys\n")
+    monkeypatch.setenv("POR_LAB_SETTINGS", str(ini))
+    nb = tmp_path / "nb.ipynb"
+    nb.write_text('{"cells": []}')
+    return tmp_path, nb
+
+
+def test_record_checkpoint_prove_cli(project, capsys):
+    tmp, nb = project
+    (tmp / "f.pdf").write_bytes(b"%PDF fake")
+    for i in range(20):
+        P.record(f"v{i}", value=i / 7, notebook=nb, parameters={"i": i}, profile="quick")
+    P.record("fig_f", file=tmp / "f.pdf", notebook=nb, profile="quick")
+    keys = tmp / "prov" / "keys"
+    assert stat.S_IMODE(keys.stat().st_mode) == 0o700 and stat.S_IMODE((keys / "provenance.pem").stat().st_mode) == 0o600
+    cp = P.checkpoint()
+    assert cp["size"] == 21 and len(cp["root"]) == 64
+    capsys.readouterr()
+    assert main(["receipts", "prove", "fig_f"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    pred = d["statement"]["predicate"]
+    assert d["verified"] and d["index"] == 20 and pred["notebook"]["sha256"] == P.file_sha256(nb)
+    assert d["statement"]["subject"][0]["digest"]["sha256"] == P.file_sha256(tmp / "f.pdf")
+    assert pred["profile"] == "quick" and len(pred["dependency_lock_sha256"]) == 64 and "commit" in pred
+    # a reader holding the record and the public key checks it alone
+    assert P.verify_proof(d, load_public_key(d["public_key"]))["subject"][0]["name"] == "fig_f"
+    assert main(["receipts", "prove", "no_such_value"]) == 2
+    assert "no value or figure named 'no_such_value'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="exactly one of"):
+        P.record("x", notebook=nb)
+    with pytest.raises(ValueError, match="cannot canonicalise"):
+        P.record("x", value=float("inf"), notebook=nb)
