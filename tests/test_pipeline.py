@@ -25,6 +25,8 @@ def project(tmp_path, monkeypatch):
     root = make_project(tmp_path / "proj", {
         "index": nb("md:# Test project\n> a tiny project\n\nSee [the doubling page](01_double.ipynb).", "print('home')"),
         "01_double": nb("md:# Doubling\n> doubles x", "from por_lab.artifacts import save_value\ny = 2 * x\nsave_value('doubled', y)\nprint('y =', y)",
+                        # a data file read at run time (not named anywhere): recorded, and a change re-runs the notebook
+                        "rows = open('../data/table.csv').read().splitlines()",
                         # a scratch value outside the project is no artifact: it must not defeat the cache
                         "import tempfile\nwith tempfile.TemporaryDirectory() as d:\n    save_value('scratch', 1, values_dir=d)",
                         "import holoviews as hv\nhv.extension('bokeh', inline=True)\nhv.Curve([(0, 0), (1, y)])",
@@ -59,7 +61,11 @@ def test_parameters_injected_and_cache(project):
     executed = nbformat.read(project / "_build/executed/01_double.ipynb", as_version=4)
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and "x = 21" in injected[0].source
-    assert json.loads((project / "paper/values/doubled.json").read_text())["value"] == 42
+    meta = json.loads((project / "paper/values/doubled.json").read_text())
+    assert meta["value"] == 42
+    prov = meta["provenance"]  # every value says what produced it
+    assert prov["notebook"] == "01_double" and prov["profile"] == "quick" and prov["job_key"] and prov["notebook_hash"]
+    assert prov["inputs"]["parameters"]["x"] == 21 and set(prov["inputs"]) >= {"modules", "settings", "data"}
     assert not (project / "nbs/01_double.ipynb").read_text().count("x = 21"), "the source notebook must not be touched"
 
     t0 = time.perf_counter()
@@ -207,3 +213,41 @@ def test_notebook_parameter_typo_is_caught(project):
         f.write("[profile.quick:index]\nn_osc = 3\n")
     p = subprocess.run(POR_LAB + ["reproduce", "--list"], capture_output=True, text=True)
     assert p.returncode == 2 and "n_osc" in p.stderr and "does not declare" in p.stderr
+
+
+def test_only_dependent_notebooks_rerun(project):
+    """The key follows the import graph, the settings sections and the data a notebook reads, nothing else."""
+    add_nb(project, "02_lock", nb("from por_lab.phase_lock import make_coupling\nfrom por_lab.settings import settings\n"
+                                  "print(settings().get('simulator', 'dt', 0.1))"))
+    add_nb(project, "03_plain", nb("print('no por_lab here')"))
+    assert set(status(run()).values()) == {"ran"}
+    assert set(status(run()).values()) == {"cached"}
+    with open(project / "por_lab/phase_lock.py", "a") as f:  # one module edited: only its importer re-runs
+        f.write("\n# edited\n")
+    assert status(run()) == {"index": "cached", "01_double": "cached", "02_lock": "ran", "03_plain": "cached"}
+    with open(project / "por_lab/settings.py", "a") as f:  # a module imported (transitively) by both
+        f.write("\n# edited\n")
+    st = status(run())
+    assert st["01_double"] == st["02_lock"] == "ran" and st["03_plain"] == "cached", st
+    with open(project / "settings.ini", "a") as f:  # a section only 02_lock names
+        f.write("[simulator]\ndt = 0.2\n")
+    assert status(run()) == {"index": "cached", "01_double": "cached", "02_lock": "ran", "03_plain": "cached"}
+    (project / "data/table.csv").write_text("a,b\n9,9\n")  # read by 01_double at run time only
+    assert status(run()) == {"index": "cached", "01_double": "ran", "02_lock": "cached", "03_plain": "cached"}
+
+
+def test_stale_values_removed_and_no_paper_after_failure(project):
+    add_nb(project, "02_vals", nb("from por_lab.artifacts import save_value\nsave_value('first', 1)"))
+    r = run()
+    assert r.ok and (project / "paper/values/first.tex").exists()
+    add_nb(project, "02_vals", nb("from por_lab.artifacts import save_value\nsave_value('second', 2)"))
+    r = run()
+    assert not (project / "paper/values/first.tex").exists() and not (project / "paper/values/first.json").exists(), \
+        "a value the current run did not produce must not be reused"
+    assert (project / "paper/values/second.tex").exists() and "first.tex" in r.table()
+    add_nb(project, "03_fails", nb("raise RuntimeError('broken')"))
+    proc = subprocess.run(POR_LAB + ["reproduce", "--no-docs", "--quiet"], capture_output=True, text=True)
+    assert proc.returncode == 1 and "paper: not built" in proc.stdout and "03_fails" in proc.stdout, proc.stdout
+    assert not (project / "paper/por_paper.pdf").exists()
+    for noise in ("Kernel is running over TCP", "KeyboardInterrupt caught"):  # quiet, honest logs
+        assert noise not in proc.stderr + proc.stdout, noise
