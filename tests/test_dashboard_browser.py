@@ -29,7 +29,8 @@ def files(tmp_path_factory):
     from por_lab.bench.clients import Endpoint, OracleServer
     from por_lab.bench.protocols import run_protocol
     from por_lab.bench.tasks import task_from_dict
-    task = task_from_dict({"name": "t", "task": {"type": "arithmetic", "n_items": 24, "seed": 1}, "prompt": {"shots": 1}})
+    task = task_from_dict({"name": "t", "task": {"type": "arithmetic", "n_items": 24, "seed": 1, "digits": 2},  # distinct questions
+                          "prompt": {"shots": 1}})
     with OracleServer(accuracy=0.6) as srv:
         ep = Endpoint(srv.base_url, "oracle")
         for p in ("solo", "pair"):
