@@ -132,3 +132,19 @@ def test_checkpoint_round_trip_and_bad_input():
     for bad in (note.replace("\n8\n", "\n08\n"), note.replace("\n8\n", "\n9\n"), note[:-2], "x\n"):
         with pytest.raises(T.NoteError):
             T.Checkpoint.open(bad, k.public_key())
+
+
+def test_canonical_json_equals_rfc8785_on_random_json():
+    """The fast RFC 8785 serialiser (C json + checks, exact fallback) gives the bytes of the reference package."""
+    rfc8785 = pytest.importorskip("rfc8785")
+    from hypothesis import given, settings, strategies as st
+    from por_lab.tlog_log import canonical_json
+    leaf = st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.floats(allow_nan=False, allow_infinity=False) \
+        | st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=8) | st.sampled_from(["a:1.0,", "x.0]", "1e-7"])
+    val = st.recursive(leaf, lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=5), c, max_size=4), max_leaves=12)
+
+    @settings(max_examples=400, deadline=None)
+    @given(val)
+    def check(x):
+        assert canonical_json(x) == rfc8785.dumps(x)
+    check()
