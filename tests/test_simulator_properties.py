@@ -1,11 +1,13 @@
 "Property-based tests (hypothesis) of the resonance simulator's invariants."
+import re
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from por_lab.phase_lock import drift_numpy, make_coupling, make_topology
-from por_lab.simulator import ResonanceSimulator, _drift
+from por_lab.simulator import ResonanceSimulator, _drift, largest_stable_dt
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 topologies = st.sampled_from(["chain", "ring", "all"])
@@ -22,7 +24,8 @@ params = st.fixed_dictionaries({
     "replicas": st.integers(1, 3),
     "seed": st.integers(0, 2 ** 32),
     "record_every": st.integers(1, 4),
-})
+}).map(lambda p: {**p, "dt": min(p["dt"], 0.9 * largest_stable_dt(
+    p["lock_strength"], make_coupling(p["coupling"]), make_topology(p["topology"], p["chain_length"])))})
 
 
 @SETTINGS
@@ -156,3 +159,38 @@ def test_frozen_random_phases_are_not_resonant_unless_coherent_beyond_chance(n, 
     m = sim.metrics
     assert m.frequency_locked() and m.stability() > 1 - 1e-12 and m.phase_drift() < 1e-12
     assert (m.por_score() > 0) == (m.coherence() > M.chance_coherence(n)) == m.locked()
+
+
+# --- guard rails: the largest stable step -------------------------------------------------------------------
+@SETTINGS
+@given(st.integers(1, 60), st.floats(-60, 60), st.sampled_from(["chain", "ring", "all"]), couplings,
+       st.sampled_from(["euler_maruyama", "heun"]), st.floats(0.01, 3.0))
+def test_unstable_steps_are_refused_with_the_largest_stable_dt(n, K, topology, coupling, integrator, factor):
+    bound = largest_stable_dt(K, make_coupling(coupling), make_topology(topology, n))
+    if not np.isfinite(bound):
+        ResonanceSimulator(n, 0.0, K, topology=topology, coupling=coupling, dt=5.0)   # no coupling, no limit
+        return
+    dt = factor * bound
+    kw = dict(topology=topology, coupling=coupling, integrator=integrator, dt=dt)
+    if factor >= 1:
+        with pytest.raises(ValueError, match="largest stable dt .* = " + re.escape(f"{bound:.6g}")):
+            ResonanceSimulator(n, 0.0, K, **kw)
+    else:
+        assert ResonanceSimulator(n, 0.0, K, **kw).max_stable_dt == bound
+
+
+@SETTINGS
+@given(st.integers(2, 40), st.floats(0.05, 50), st.sampled_from(["chain", "ring", "all"]),
+       st.sampled_from(["euler_maruyama", "heun"]), st.sampled_from([0.9, 0.99]))
+def test_below_the_bound_the_in_phase_state_is_stable_and_above_it_is_not(n, K, topology, integrator, f):
+    "H = sin: the fastest mode of the in-phase state shrinks at dt = f * bound and grows at dt = bound / f."
+    topo = make_topology(topology, n)
+    A = topo.adjacency().toarray()
+    v = np.linalg.eigh(np.diag(A.sum(1)) - A)[1][:, -1] * 1e-7
+    bound = largest_stable_dt(K, make_coupling("sin"), topo)
+    for dt, shrinks in ((f * bound, True), (bound / f, False)):
+        s = ResonanceSimulator(n, 0.0, K, topology=topology, frequency_spread=0.0, dt=0.5 * bound, initial_phases=v,
+                               integrator=integrator, record_phases=False)
+        s.dt = dt
+        s.run(200)
+        assert (np.ptp(s.theta) < np.ptp(v)) == shrinks, (dt / bound, np.ptp(s.theta) / np.ptp(v))

@@ -95,7 +95,7 @@ def _simulate(args) -> int:
     from por_lab.simulator import ResonanceSimulator
     sim = ResonanceSimulator(**_sim_kwargs(args), replicas=args.replicas, seed=args.seed, record_every=args.record_every)
     from por_lab.settings import settings
-    sim.run_iterations(args.steps if args.steps is not None else settings().get("simulator", "n_steps"))
+    sim.run(args.steps if args.steps is not None else settings().get("simulator", "n_steps"))
     summary = sim.metrics.summary(_window(args.window))
     if args.output:
         from por_lab.sweep import save_sweep
