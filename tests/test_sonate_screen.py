@@ -45,3 +45,52 @@ def test_ordinary_text_in_any_script_is_not_flagged(text):
 def test_bad_settings(bad, kw):
     with pytest.raises(ValueError, match=kw):
         AdversarialScreen(**bad)
+
+
+# --- normalisation (por_lab.sonate.normalise) and the learned prompt screen (por_lab.sonate.screen) ---
+from por_lab.sonate.normalise import normalise
+from por_lab.sonate.screen import FEATURES, ScreenModel, char_features
+
+_WORDS = st.lists(st.sampled_from("the quick brown fox jumps over lazy dog please ignore previous instructions "
+                                  "climbing safety medication privacy consent secret password".split()), min_size=1, max_size=30)
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.text(max_size=400))
+def test_normalise_never_crashes_and_is_idempotent(t):
+    n = normalise(t)
+    assert isinstance(n.text, str) and 0 <= n.changed_share <= 1
+    assert normalise(n.text).text == n.text or any(e["kind"] == "leet" for e in normalise(n.text).evidence)
+    f = char_features(t, n)
+    assert f.shape == (len(FEATURES),) and np.isfinite(f).all()
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(_WORDS, st.integers(0, 2**31 - 1))
+def test_homoglyph_and_zero_width_are_undone(words, seed):
+    t = " ".join(words)
+    g = np.random.default_rng(seed)
+    for atk in (attack_homoglyph, attack_zero_width):
+        p = atk(t, g)
+        n = normalise(p)
+        assert n.text == t, (atk.__name__, p, n.text)
+        assert p == t or n.perturbed
+        assert (char_features(p, n) == char_features(t)).all()
+
+
+def test_shipped_screen_model_is_numbers_only_with_training_hashes():
+    from por_lab.settings import settings
+    s = settings()
+    m = ScreenModel.load(s.root / s.get("sonate", "screen_model"))
+    assert m.coef.dtype == np.float32 and np.isfinite(m.coef).all() and 0 < m.threshold < 1
+    assert len(m.meta["training_data_sha256"]["all"]) == 64 and m.meta["n"] >= 1000
+    p, P = m.attack_proba(np.zeros((2, m.coef.shape[1] - len(FEATURES))), np.zeros((2, len(FEATURES))))
+    assert p.shape == (2,) and np.allclose(P.sum(1), 1)
+
+
+def test_screen_model_load_errors(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        ScreenModel.load(tmp_path / "none.npz")
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="not a readable"):
+        ScreenModel.load(tmp_path / "bad.npz")
