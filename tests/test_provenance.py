@@ -38,6 +38,9 @@ def test_record_checkpoint_prove_cli(project, capsys):
     assert pred["profile"] == "quick" and len(pred["dependency_lock_sha256"]) == 64 and "commit" in pred
     # a reader holding the record and the public key checks it alone
     assert P.verify_proof(d, load_public_key(d["public_key"]))["subject"][0]["name"] == "fig_f"
+    (tmp / "p.json").write_text(json.dumps(d))
+    assert main(["receipts", "check-proof", str(tmp / "p.json")]) == 0
+    assert "ok: statement 'fig_f' is in log" in capsys.readouterr().out
     assert main(["receipts", "prove", "no_such_value"]) == 2
     assert "no value or figure named 'no_such_value'" in capsys.readouterr().err
     with pytest.raises(ValueError, match="exactly one of"):

@@ -36,6 +36,12 @@ def test_verify_checkpoint_prove_consistency(log, capsys):
     rc, out, _ = _run(capsys, "receipts", "prove", tmp / "log.jsonl", 13, "--pub", pub)
     d = json.loads(out)
     assert rc == 0 and d["verified"] and d["size"] == 25 and len(d["proof"]) == 5 and d["entry"].startswith('{"payload"')
+    (tmp / "proof.json").write_text(out)
+    rc, out2, _ = _run(capsys, "receipts", "check-proof", tmp / "proof.json", "--pub", pub)
+    assert rc == 0 and out2.startswith("ok: entry 13 is in log por-lab.local/log-") and "tree size 25" in out2
+    (tmp / "proof.json").write_text(out.replace(d["proof"][2], d["proof"][2][::-1]))
+    rc, _, err = _run(capsys, "receipts", "check-proof", tmp / "proof.json", "--pub", pub)
+    assert rc == 2 and "not in the tree" in err and len(err.strip().splitlines()) == 1
     rc, out, _ = _run(capsys, "receipts", "consistency", tmp / "log.jsonl", 10, 25)
     assert rc == 0 and json.loads(out)["verified"]
     with R.ReceiptLog(tmp / "log.jsonl", R.Signer.from_file(key)) as lg:     # the log grows; an old checkpoint still holds
