@@ -63,3 +63,24 @@ def test_float32_odd_dim_and_broadcast():
 def test_controlled_pairs_bad_cosine():
     with pytest.raises(ValueError, match="cosines"):
         controlled_pairs([1.5])
+
+
+@pytest.mark.parametrize("K, dt", [(100.0, 0.01), (30.0, 0.01), (2.0, 0.5)])
+def test_unstable_coupling_step_states_the_largest_stable_dt(K, dt):
+    from por_lab.settings import settings
+    kdt = float(settings().get("multimodal", "max_coupling_dt"))
+    with pytest.raises(ValueError, match=f"largest stable dt for this K is {kdt / K:.6g}"):
+        MultimodalResonator(np.ones(8), np.ones(8), coupling_strength=K, dt=dt)
+    MultimodalResonator(np.ones(8), np.ones(8), coupling=K, dt=kdt / K)      # at the limit: accepted (the seed's name)
+
+
+def test_shared_vocabulary_with_the_simulator():
+    "coherence is the window mean of C(t) (por_lab.metrics.coherence), the final value is final_coherence()."
+    from por_lab import metrics as M
+    a, b = controlled_pairs([0.2, 0.6, 0.9], dim=64, seed=1)
+    res = MultimodalResonator(a, b).run(100)
+    ds = res.phase_dataset()
+    assert np.allclose(res.coherence(), M.coherence(ds, res.window)) and np.allclose(res.coherence(), res.metrics.coherence())
+    assert np.allclose(res.final_coherence(), res.coherence(trajectory=True)[:, -1])
+    assert np.allclose(res.stability(), res.metrics.stability()) and np.allclose(res.phase_drift(), res.metrics.phase_drift())
+    assert res.metrics is res.metrics and res.run(10).metrics.ds.sizes["time"] == 11
