@@ -220,28 +220,28 @@ def test_only_dependent_notebooks_rerun(project):
     add_nb(project, "02_lock", nb("from por_lab.phase_lock import make_coupling\nfrom por_lab.settings import settings\n"
                                   "print(settings().get('simulator', 'dt', 0.1))"))
     add_nb(project, "03_plain", nb("print('no por_lab here')"))
-    assert set(status(run()).values()) == {"ran"}
-    assert set(status(run()).values()) == {"cached"}
+    assert set(status(run(workers=1)).values()) == {"ran"}
+    assert set(status(run(workers=1)).values()) == {"cached"}
     with open(project / "por_lab/phase_lock.py", "a") as f:  # one module edited: only its importer re-runs
         f.write("\n# edited\n")
-    assert status(run()) == {"index": "cached", "01_double": "cached", "02_lock": "ran", "03_plain": "cached"}
+    assert status(run(workers=1)) == {"index": "cached", "01_double": "cached", "02_lock": "ran", "03_plain": "cached"}
     with open(project / "por_lab/settings.py", "a") as f:  # a module imported (transitively) by both
         f.write("\n# edited\n")
-    st = status(run())
+    st = status(run(workers=1))
     assert st["01_double"] == st["02_lock"] == "ran" and st["03_plain"] == "cached", st
     with open(project / "settings.ini", "a") as f:  # a section only 02_lock names
         f.write("[simulator]\ndt = 0.2\n")
-    assert status(run()) == {"index": "cached", "01_double": "cached", "02_lock": "ran", "03_plain": "cached"}
+    assert status(run(workers=1)) == {"index": "cached", "01_double": "cached", "02_lock": "ran", "03_plain": "cached"}
     (project / "data/table.csv").write_text("a,b\n9,9\n")  # read by 01_double at run time only
-    assert status(run()) == {"index": "cached", "01_double": "ran", "02_lock": "cached", "03_plain": "cached"}
+    assert status(run(workers=1)) == {"index": "cached", "01_double": "ran", "02_lock": "cached", "03_plain": "cached"}
 
 
 def test_stale_values_removed_and_no_paper_after_failure(project):
     add_nb(project, "02_vals", nb("from por_lab.artifacts import save_value\nsave_value('first', 1)"))
-    r = run()
+    r = run(workers=1)
     assert r.ok and (project / "paper/values/first.tex").exists()
     add_nb(project, "02_vals", nb("from por_lab.artifacts import save_value\nsave_value('second', 2)"))
-    r = run()
+    r = run(workers=1)
     assert not (project / "paper/values/first.tex").exists() and not (project / "paper/values/first.json").exists(), \
         "a value the current run did not produce must not be reused"
     assert (project / "paper/values/second.tex").exists() and "first.tex" in r.table()

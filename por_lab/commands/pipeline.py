@@ -16,9 +16,12 @@ __all__ = ['register']
 # %% ../../nbs/59_commands_pipeline.ipynb #fa27019b
 def _reproduce(args) -> int:
     from por_lab.pipeline import plan, reproduce
-    if args.list:
+    from por_lab.pipeline_run import is_cached
+    if args.list:  # what would run and why: the modules, settings sections and data each notebook depends on
         for j in plan(args.profile, args.only):
-            print(f"{j.name:<40} {json.dumps(j.parameters)}")
+            state = "cached" if not args.force and is_cached(j) else "runs"
+            print(f"{j.name:<40} {state:<7} {json.dumps(j.parameters)}  [{len(j.deps['modules'])} modules; "
+                  f"settings: {', '.join(j.deps['sections'])}; data: {', '.join(j.deps['data']) or '-'}]")
         return 0
     report = reproduce(profile=args.profile, only=args.only, scheduler=args.scheduler, workers=args.workers,
                        force=args.force, paper=not args.no_paper, docs=not args.no_docs, progress=not args.quiet)
