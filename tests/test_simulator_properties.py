@@ -148,7 +148,7 @@ def test_score_grows_across_the_transition(seed, below, above):
     kw = dict(topology="all", frequency_spread=s, frequency_sampling="quantile", dt=0.05, record_every=10, seed=seed)
     lo = ResonanceSimulator(800, 0.0, below * Kc, **kw).run_iterations(2000).metrics
     hi = ResonanceSimulator(800, 0.0, above * Kc, **kw).run_iterations(2000).metrics
-    assert lo.por_score(drift_scale=s) < 0.05 and hi.por_score(drift_scale=s) > 0.6 and hi.locked()
+    assert lo.por_score(drift_scale=s) < 0.05 and hi.por_score(drift_scale=s) > 0.6 and hi.locked(drift_scale=s)
 
 
 @SETTINGS
