@@ -7,7 +7,7 @@ Docs: https://por-lab.github.io/por_lab/api.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/00c_api.ipynb #8c394073
+# %% ../nbs/00c_api.ipynb #8348caf3
 __version__ = "0.1.0"
 
 import importlib as _importlib
@@ -23,6 +23,8 @@ _API = {
     "make_coupling": "por_lab.phase_lock", "make_topology": "por_lab.phase_lock",
     "Metrics": "por_lab.metrics", "coherence": "por_lab.metrics", "stability": "por_lab.metrics",
     "phase_drift": "por_lab.metrics", "por_score": "por_lab.metrics", "frequency_locked": "por_lab.metrics",
+    "locked": "por_lab.metrics", "phase_dataset": "por_lab.metrics", "pair_phase_dataset": "por_lab.metrics",
+    "largest_stable_dt": "por_lab.simulator",
     # sweeps on Dask
     "sweep": "por_lab.sweep", "save_sweep": "por_lab.sweep", "load_sweep": "por_lab.sweep",
     # the multimodal resonator
