@@ -64,3 +64,15 @@ def test_wheel_works_outside_the_project(tmp_path):
     assert values == f"{settings().sonate.gravity_decay} {settings().simulator.chain_length}"
     r = subprocess.run([sys.executable, "-c", "from por_lab.cli import main; main(['--help'])"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "COMMAND" in r.stdout, r.stderr[-2000:]
+
+
+def test_a_bad_setting_is_one_line_naming_file_section_and_key(tmp_path):
+    ini = tmp_path / "mine.ini"
+    ini.write_text("[dashboard]\nport = 99999\n")
+    exe = Path(sys.executable).parent / "por-lab"
+    env = {**os.environ, "POR_LAB_SETTINGS": str(ini)}
+    r = subprocess.run([str(exe), "dashboard"], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert f"{ini}: [dashboard] port = '99999': must be in [0, 65535]" in lines[0], lines[0]
