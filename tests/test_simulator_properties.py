@@ -194,3 +194,20 @@ def test_below_the_bound_the_in_phase_state_is_stable_and_above_it_is_not(n, K, 
         s.dt = dt
         s.run(200)
         assert (np.ptp(s.theta) < np.ptp(v)) == shrinks, (dt / bound, np.ptp(s.theta) / np.ptp(v))
+
+
+# --- one vocabulary: the seed's names are aliases of the shared ones -------------------------------------------
+@SETTINGS
+@given(params, st.integers(1, 30))
+def test_seed_names_are_aliases(p, steps):
+    seed_style = ResonanceSimulator(**p).run_iterations(steps)
+    shared = {"n_oscillators": p["chain_length"], "coupling_strength": p["lock_strength"], "coupling_function": p["coupling"],
+              **{k: v for k, v in p.items() if k not in ("chain_length", "lock_strength", "coupling")}}
+    new_style = ResonanceSimulator(**shared).run(steps)
+    assert np.array_equal(seed_style.theta, new_style.theta) and seed_style.parameters() == new_style.parameters()
+    assert (new_style.chain_length, new_style.lock_strength, new_style.coupling) == \
+        (new_style.n_oscillators, new_style.coupling_strength, new_style.coupling_function)
+    m = new_style.metrics
+    assert new_style.metrics is m                                   # cached ...
+    new_style.run(1)
+    assert new_style.metrics is not m and new_style.metrics.ds.attrs["steps"] == m.ds.attrs["steps"] + 1   # ... until run
