@@ -58,3 +58,17 @@ def test_a_wrong_arrow_breaks_the_contract(tmp_path, low, high):
     r = _lint(tmp_path)
     assert r.returncode != 0 and "BROKEN" in r.stdout, r.stdout[-2000:]
     assert f"por_lab.{low.replace('/', '.')} -> {high}" in r.stdout.replace("\n", " "), r.stdout[-2000:]
+
+
+def test_perf_modules_sit_beside_what_they_measure_and_only_commands_use_them():
+    "A benchmark is `<module>_perf` beside its module or `perf` inside its package, and only `por_lab.commands.*` imports it."
+    import grimp
+    graph = grimp.build_graph("por_lab")
+    perf = sorted(m for m in graph.modules if m.rsplit(".", 1)[-1] == "perf" or m.endswith("_perf"))
+    assert perf, "no perf modules found"
+    for m in perf:
+        base = m[: -len("_perf")] if m.endswith("_perf") else m.rsplit(".", 1)[0]
+        assert base in graph.modules, f"{m} measures {base}, which does not exist: name it after the module it measures"
+        users = {u for u in graph.find_modules_that_directly_import(m) if not u.startswith("por_lab.commands.")
+                 and not (u.endswith("_perf") or u.rsplit(".", 1)[-1] == "perf")}
+        assert not users, f"{m} is imported by library code {sorted(users)}: benchmarks are for `por-lab perf` only"
