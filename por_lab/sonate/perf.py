@@ -121,7 +121,7 @@ def run_perf(n_turns: int = 1000, n_append: int = 20000, n_verify: int = 100000,
         res["screen"] = bench_screen(n_turns, repeats)
     if "receipts" in parts:
         res["receipts"] = bench_receipts(n_append, n_verify, n_small or max(1, n_verify // 10))
-        from por_lab.tlog_perf import bench_tlog  # transparency log: appends with the tree, proofs at 10^6, verify memory
+        from por_lab.sonate.receipts_perf import bench_tlog  # transparency log: appends with the tree, proofs at 10^6, verify memory
         res["receipts"]["tlog"] = bench_tlog(n_append, 10 ** 6 if n_verify >= 100000 else 3 * 2 ** 12 + 5, 10 * n_verify)
     res["load_average_1min_after"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     return res
