@@ -140,10 +140,14 @@ def test_canonical_json_equals_rfc8785_on_random_json():
     from hypothesis import given, settings, strategies as st
     from por_lab.tlog_log import canonical_json
     leaf = st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.floats(allow_nan=False, allow_infinity=False) \
-        | st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=8) | st.sampled_from(["a:1.0,", "x.0]", "1e-7"])
-    val = st.recursive(leaf, lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=5), c, max_size=4), max_leaves=12)
+        | st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=8) | st.sampled_from(["a:1.0,", "x.0]", "1e-7"]) \
+        | st.sampled_from([1e-4, 9.999999999999999e-05, 2.0 ** 53, 2.0 ** 53 - 1, -(2.0 ** 53 - 1), 1e16, 9999999999999998.0,
+                           1e21, 1e-6, 1e-7, -0.0, 0.0, 100.0, -1.0]) \
+        | st.floats(min_value=-1e17, max_value=1e17).map(lambda f: float(round(f)))  # integral floats around the 2**53 edge
+    val = st.recursive(leaf, lambda c: st.lists(c, max_size=4) | st.tuples(c, c) | st.dictionaries(st.text(max_size=5), c, max_size=4),
+                       max_leaves=12)
 
-    @settings(max_examples=400, deadline=None)
+    @settings(max_examples=600, deadline=None)
     @given(val)
     def check(x):
         assert canonical_json(x) == rfc8785.dumps(x)
