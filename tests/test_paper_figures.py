@@ -45,5 +45,6 @@ def test_check_passes_a_readable_figure(tmp_path):
 def test_paper_figure_is_readable(sidecar):
     meta = json.loads(sidecar.read_text())
     assert meta.get("texts") is not None, f"{sidecar.name}: no text boxes (saved by an old save_figure?)"
-    assert meta["provenance"]["notebook"], f"{sidecar.name}: the figure does not say which notebook made it"
-    assert text_problems(meta["texts"]) == [], f"{meta['name']} ({meta['provenance']['notebook']}) is not readable"
+    # (who made it is checked by test_pipeline: nbdev-test also runs the figure notebooks, outside the pipeline)
+    who = meta["provenance"]["notebook"] or "a notebook run outside the pipeline"
+    assert text_problems(meta["texts"]) == [], f"{meta['name']} ({who}) is not readable"
