@@ -8,13 +8,13 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 VENV=.venv
 STAMP=$VENV/.por_lab_env_stamp
-DEB_PKGS="latexmk texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended texlive-science lmodern chromium chromium-driver fonts-dejavu-core"
+DEB_PKGS="latexmk texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended texlive-science lmodern chromium chromium-driver fonts-dejavu-core poppler-utils"
 
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
 
 # 1. System packages: LaTeX for the paper, Chromium for browser tests and the docs-site check.
 need_deb=0
-for cmd in latexmk pdflatex chromium; do command -v "$cmd" >/dev/null 2>&1 || need_deb=1; done
+for cmd in latexmk pdflatex chromium pdftoppm; do command -v "$cmd" >/dev/null 2>&1 || need_deb=1; done
 if [ "$need_deb" = 1 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     log "installing Debian packages: $DEB_PKGS"
