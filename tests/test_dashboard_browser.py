@@ -39,9 +39,16 @@ def files(tmp_path_factory):
     return d
 
 
+LONG_STEPS = 3_000_000
+
+
 @pytest.fixture(scope="module")
-def server():
-    env = dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", POR_LAB_ROOT=str(REPO))
+def server(tmp_path_factory):
+    # room for a run long enough to be cancelled: at the shipped limit (2,000 x 100,000 steps) a quiet machine finishes
+    # the run in about a second, before the Cancel click arrives
+    ini = tmp_path_factory.mktemp("settings") / "long_runs.ini"
+    ini.write_text(f"[dashboard]\nsteps_max = {LONG_STEPS}\nmax_work = {2000 * LONG_STEPS}\n")
+    env = dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", POR_LAB_ROOT=str(REPO), POR_LAB_SETTINGS=str(ini))
     proc = subprocess.Popen([POR_LAB, "dashboard", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=env, start_new_session=True)
     line = proc.stdout.readline()
@@ -141,12 +148,12 @@ def test_simulator_page_runs_changes_cancels_and_refuses(server, page):
 
     # a long run shows progress and can be cancelled
     set_input(page, "chain_length", 2000)
-    set_input(page, "steps", 100000)
+    set_input(page, "steps", LONG_STEPS)
     page.locator(".run-button button").click()
     page.locator(".sim-status").get_by_text(re.compile(r"Running: step")).wait_for(timeout=30_000)
     page.screenshot(path=SHOTS / "dashboard_simulator_progress.png")
     page.locator(".cancel-button button").click()
-    page.locator(".sim-status").get_by_text(re.compile(r"cancelled at step [\d,]+ of 100,000")).wait_for(timeout=30_000)
+    page.locator(".sim-status").get_by_text(re.compile(r"cancelled at step [\d,]+ of " + f"{LONG_STEPS:,}")).wait_for(timeout=30_000)
 
     # out of range: refused with a message, nothing run
     set_input(page, "chain_length", 100000)
