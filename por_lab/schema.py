@@ -115,6 +115,10 @@ SCHEMA["multimodal"] = {
     "iterations": K(int, "steps of a run", 1), "window": K(float, "fraction of the run the stability and drift use", P, 1),
     "max_coupling_dt": K(float, "largest coupling*dt allowed", P), "max_noise_step": K(float, "largest noise increment per step (rad)", P),
     "chunk_pairs": K(int, "pairs per chunk", 1)}
+SCHEMA["multimodal.perf"] = {
+    "pairs": K(int, "pairs the resonator runs", 1), "iterations": K(int, "iterations per timed run", 1),
+    "dim": K(int, "embedding dimension", 2), "noise_level": K(float, "noise of the timed noisy run", 0),
+    "encode_sample": K(int, "images and captions open_clip actually encodes (the rest is extrapolated)", 1)}
 SCHEMA["dashboard"] = {
     "address": S("server address (127.0.0.1 = this machine only)"), "port": K(int, "server port; 0 = any free port", 0, 65535),
     "chain_length_min": K(int, "smallest N on the simulator page", 1), "chain_length_max": K(int, "largest N", 1),
@@ -154,6 +158,7 @@ SCHEMA["sonate"] = {
     "information_rank_ceiling": K(int, "word-frequency rank from which a word carries full information", 1),
     "alignment_saturation": K(float, "alignment and continuity read as min(1, cos / this)", P, 1),
     "refusal_margin": K(float, "refusal iff best refusal cosine - best compliance cosine exceeds this", -1, 1),
+    "refusal_model": S("trained refusal detector file (notebook 23b)"),
     "screen_model": S("learned screen model file"), "screen_heldout": S("held-out evaluation file of the screen"),
     "screen_target_fpr": K(float, "screen's target false-positive rate", P, 1), "screen_regularisation": K(float, "screen's L2 strength", P),
     "screen_n_per_source": K(int, "training texts per source", 1),
@@ -166,8 +171,10 @@ SCHEMA["sonate"] = {
     "echo_jaccard": K(float, "word-set Jaccard with the prompt that flags an echo", **_U),
     "noise_word_share": K(float, "share of non-words that flags perturbation", **_U), "noise_min_words": K(int, "least words for that check", 1),
     "leet_min_words": K(int, "leetspeak words that flag perturbation", 1),
-    "receipt_payload_type": S("DSSE payload type of receipts"), "receipt_fsync_every": K(int, "fsync the receipt log every N appends", 1),
-    "receipt_include_text": K(bool, "receipts hold the raw text (else digests)"), "key_dir": S("folder of signing keys")}
+    "key_dir": S("folder of signing keys (the same as [receipts] key_dir)")}
+SCHEMA["sonate.perf"] = {"turns": K(int, "turns scored", 1), "append": K(int, "receipts signed and appended", 1),
+                         "verify": K(int, "receipts in the log to verify", 1), "repeats": K(int, "timing repeats", 1),
+                         "part": C(("all", "scoring", "receipts"), "which benchmark")}
 SCHEMA["receipts"] = {
     "payload_type": S("DSSE payload type of receipts"), "fsync_every": K(int, "fsync the log every N appends", 1),
     "checkpoint_every": K(int, "signed C2SP checkpoint every N appends (always on close); 0 = on close only", 0), "include_text": K(bool, "receipts hold the raw text (else digests)"),
