@@ -171,7 +171,7 @@ def paper_size(width: float = 1.0, aspect: float = 0.4) -> tuple[float, float]:
     "Figure size in inches for `width` (a fraction of the paper's text width) and `aspect` (height / width)."
     if not (0 < width <= 1) or not (0 < aspect <= 2):
         raise ValueError(f"width must be in (0, 1] and aspect in (0, 2], got width={width}, aspect={aspect}")
-    w = float(settings().get("paper", "text_width", 6.5)) * width
+    w = settings().paper.text_width * width
     return w, w * aspect
 
 # %% ../nbs/01_artifacts.ipynb #0db23089

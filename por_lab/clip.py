@@ -66,7 +66,7 @@ def import_open_clip(model_config: str | None = None):
     "Import open_clip (repairing torchvision if needed) with `por-tiny-clip` and `model_config` (default: settings) registered."
     oc = _open_clip_module()
     register_model_config(TINY_MODEL, TINY_CONFIG)
-    extra = settings().get("multimodal", "clip_model_config", "") if model_config is None else model_config
+    extra = settings().multimodal.clip_model_config if model_config is None else model_config
     if extra:
         register_model_config(Path(str(extra)).stem, str(extra))
     return oc
@@ -111,7 +111,7 @@ def _check_model_name(oc, model_name: str) -> None:
 def resolve_device(device: str | None = None) -> str:
     "The torch device to use: `device`, else `[multimodal] clip_device`; a GPU that is asked for must be present."
     import torch
-    device = str(device or settings().get("multimodal", "clip_device", "cpu")).strip()
+    device = str(device or settings().multimodal.clip_device).strip()
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda"):
@@ -224,10 +224,11 @@ class ClipEncoder:
                  random_weights: bool = False, model_config: str | None = None):
         s = settings()
         oc = import_open_clip(model_config)
-        self.model_name = str(model_name or s.get("multimodal", "clip_model"))
-        pretrained = s.get("multimodal", "clip_pretrained", "") if pretrained is None else pretrained
-        allow_download = s.get("multimodal", "clip_allow_download", False) if allow_download is None else allow_download
-        self.batch_size = int(batch_size or s.get("multimodal", "clip_batch_size", 32))
+        m = s.multimodal
+        self.model_name = str(model_name or m.clip_model)
+        pretrained = m.clip_pretrained if pretrained is None else pretrained
+        allow_download = m.clip_allow_download if allow_download is None else allow_download
+        self.batch_size = int(batch_size or m.clip_batch_size)
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         self.device = resolve_device(device)
@@ -299,9 +300,9 @@ def clip_encoder(model_name: str | None = None, pretrained: str | None = None, d
                  batch_size: int | None = None, **kw) -> ClipEncoder:
     "A cached `ClipEncoder` for these arguments (settings fill the gaps); the model is built once per process."
     s = settings()
-    key = (model_name or s.get("multimodal", "clip_model"),
-           s.get("multimodal", "clip_pretrained", "") if pretrained is None else str(pretrained),
-           device or s.get("multimodal", "clip_device", "cpu"), batch_size, tuple(sorted(kw.items())))
+    m = s.multimodal
+    key = (model_name or m.clip_model, m.clip_pretrained if pretrained is None else str(pretrained),
+           device or m.clip_device, batch_size, tuple(sorted(kw.items())))
     if key not in _ENCODERS:
         _ENCODERS[key] = ClipEncoder(model_name, pretrained, device, batch_size, **kw)
     return _ENCODERS[key]

@@ -72,15 +72,15 @@ def packaged_model_path(package: str) -> Path | None:
 
 def resolve_text_model(name: str | os.PathLike | None = None) -> TextModelSpec:
     "Resolve `name` (default `[sonate] embedding_model`): 'auto', a local folder, or a hub id present in the HF cache."
-    cfg = settings().section("sonate")
-    name = cfg["embedding_model"] if name is None else name
+    cfg = settings().sonate
+    name = cfg.embedding_model if name is None else name
     name = str(name)
     if name == "auto":
-        pref = cfg["preferred_model"]
+        pref = cfg.preferred_model
         p = find_in_hf_cache(pref)
         if p is not None:
             return TextModelSpec(pref, p, "hf-cache")
-        pkg = cfg["fallback_package"]
+        pkg = cfg.fallback_package
         p = packaged_model_path(pkg)
         if p is None:
             raise ValueError(f"embedding_model='auto': {pref} is not in the local Hugging Face cache and the "
@@ -128,11 +128,11 @@ class TextEmbedder:
 
     def __init__(self, model: str | os.PathLike | TextModelSpec | None = None, device: str = "cpu",
                  batch_size: int | None = None, cache_size: int | None = None):
-        cfg = settings().section("sonate")
+        cfg = settings().sonate
         self.spec = model if isinstance(model, TextModelSpec) else resolve_text_model(model)
-        self.batch_size = int(batch_size or cfg["embedding_batch_size"])
-        self.cache_size = int(cfg["embedding_cache_size"] if cache_size is None else cache_size)
-        self.max_chars = int(cfg["max_text_chars"])
+        self.batch_size = int(batch_size or cfg.embedding_batch_size)
+        self.cache_size = int(cfg.embedding_cache_size if cache_size is None else cache_size)
+        self.max_chars = cfg.max_text_chars
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.cache_size < 0:

@@ -28,7 +28,7 @@ def window_index(times, window: Any = None) -> np.ndarray:
         raise ValueError("the run has no steps recorded after t = 0; run(n) (run_iterations(n)) first")
     T0, T1 = float(t[0]), float(t[-1])
     if window is None:
-        window = float(settings().section("metrics")["window_fraction"])
+        window = settings().metrics.window_fraction
     if isinstance(window, (int, float, np.floating)) and not isinstance(window, bool):
         if not (0 < window <= 1) or not math.isfinite(window):
             raise ValueError(f"window as a fraction must be in (0, 1], got {window}")
@@ -98,7 +98,7 @@ def pair_phase_dataset(Z, time=None, batch_dim: str = "pair", attrs: dict | None
 
 # %% ../nbs/04_metrics.ipynb #da72f1c4
 def _cfg(key: str, value=None):
-    return settings().section("metrics")[key] if value is None else value
+    return getattr(settings().metrics, key) if value is None else value  # typed by por_lab.schema
 
 
 def _batch_dims(da, *core) -> list:

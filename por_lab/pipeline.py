@@ -136,7 +136,7 @@ def reproduce(profile: str | None = None, only: Iterable[str] | None = None, sch
     "Execute the notebooks (only what changed, on Dask); if none failed, build the paper; then the docs site."
     t0 = time.perf_counter()
     s = load_settings(root=settings().root)  # read afresh: a long-lived process sees the settings as they are now
-    profile = profile or s.get("pipeline", "default_profile")
+    profile = profile or s.pipeline.default_profile
     commit, run = git_commit(s.root) or "unknown", uuid.uuid4().hex[:12]
     jobs = [replace(j, commit=commit, run=run) for j in plan(profile, only, s)]
     report = ReproduceReport(profile, run_jobs(jobs, scheduler, workers, force, progress))

@@ -31,9 +31,9 @@ def discover_notebooks(s: Settings | None = None) -> list[Path]:
     "The notebooks `reproduce` runs, in docs order: `[pipeline] notebooks` globs under nbs/, minus `[pipeline] skip`."
     s = s or settings()
     nbs = s.root / "nbs"
-    skip = s.get("pipeline", "skip", [])
+    skip = s.pipeline.skip
     out: list[Path] = []
-    for pattern in s.get("pipeline", "notebooks"):
+    for pattern in s.pipeline.notebooks:
         for p in sorted(nbs.glob(pattern)):
             name = notebook_name(p, s)
             if p not in out and not p.name.startswith((".", "_")) and not any(fnmatch.fnmatch(name, k) for k in skip):
@@ -293,7 +293,7 @@ class NotebookJob:
 
     @property
     def record(self) -> Path:
-        return Path(self.root) / settings().get("paths", "build") / "cache" / f"{self.name}.json"
+        return Path(self.root) / settings().paths.build / "cache" / f"{self.name}.json"
 
 
 def notebook_parameters(path: Path, profile: str, s: Settings | None = None) -> dict[str, Any]:
@@ -325,11 +325,11 @@ def select(paths: list[Path], only: Iterable[str] | None, s: Settings) -> list[P
 def plan(profile: str | None = None, only: Iterable[str] | None = None, s: Settings | None = None) -> list[NotebookJob]:
     "The jobs of one `reproduce` run; `only` keeps the notebooks whose name or file stem matches one of its entries (globs allowed)."
     s = s or settings()
-    profile = profile or s.get("pipeline", "default_profile")
+    profile = profile or s.pipeline.default_profile
     s.profile_parameters(profile)  # unknown profile -> clear error
     paths = select(discover_notebooks(s), only, s)
     graph = import_graph(s.root / "por_lab")
-    build, kernel = s.path("build"), s.get("pipeline", "kernel")
+    build, kernel = s.path("build"), s.pipeline.kernel
     jobs = []
     for p in paths:
         name, params = notebook_name(p, s), notebook_parameters(p, profile, s)
@@ -339,7 +339,7 @@ def plan(profile: str | None = None, only: Iterable[str] | None = None, s: Setti
                    *[inputs[k].encode() for k in ("modules", "settings", "data")])
         jobs.append(NotebookJob(name=name, source=str(p), output=str(build / "executed" / f"{name}.ipynb"),
                                 parameters=params, key=key, kernel=kernel,
-                                timeout=int(s.get("pipeline", "cell_timeout")), root=str(s.root), profile=profile,
+                                timeout=s.pipeline.cell_timeout, root=str(s.root), profile=profile,
                                 notebook_hash=nb_hash, inputs=inputs,
                                 deps={"modules": dep.modules, "sections": dep.sections, "data": dep.data}))
     return jobs

@@ -132,7 +132,7 @@ def execute_job(job: NotebookJob) -> JobResult:
     import papermill as pm
     t0 = time.perf_counter()
     out = Path(job.output)
-    build = Path(job.root) / settings().get("paths", "build")
+    build = Path(job.root) / settings().paths.build
     log, reads = build / "cache" / f"{job.name}.artifacts", build / "cache" / f"{job.name}.reads"
     log.parent.mkdir(parents=True, exist_ok=True)
     log.unlink(missing_ok=True); reads.unlink(missing_ok=True)
@@ -191,8 +191,8 @@ def run_jobs(jobs: list[NotebookJob], scheduler: str | None = None, workers: int
             results[j.name] = JobResult(j.name, "cached", 0.0, artifacts=(_load_record(j) or {}).get("artifacts", []))
         else:
             todo.append(j)
-    scheduler = scheduler or s.get("pipeline", "scheduler", "") or None
-    workers = int(workers if workers is not None else s.get("pipeline", "workers"))
+    scheduler = scheduler or s.pipeline.scheduler or None
+    workers = int(workers if workers is not None else s.pipeline.workers)
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     if todo and (len(todo) == 1 or workers == 1) and not scheduler:  # one at a time: a cluster would only add start-up time

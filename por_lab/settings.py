@@ -108,7 +108,7 @@ class Settings:
 
     def path(self, key: str) -> Path:
         "An absolute project path from the `[paths]` section."
-        p = Path(str(self.get("paths", key))).expanduser()
+        p = Path(getattr(self.paths, key)).expanduser()
         return p if p.is_absolute() else self.root / p
 
     def profile_names(self) -> list[str]:
@@ -250,7 +250,7 @@ def _key_to_int(k) -> int:
 def seed_sequence(seed: int | None = None, *keys) -> "np.random.SeedSequence":
     "A SeedSequence from `seed` (default: `[reproducibility] seed`) spawned along `keys` (ints or strings)."
     if seed is None:
-        seed = settings().get("reproducibility", "seed")
+        seed = settings().reproducibility.seed
     import numpy as np  # imported here: `por-lab --help` reads the settings and need not load numpy
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")

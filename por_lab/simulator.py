@@ -30,7 +30,7 @@ ALIASES = {"chain_length": "n_oscillators", "lock_strength": "coupling_strength"
 
 
 def _defaults() -> dict:
-    return settings().section("simulator")
+    return settings().simulator.as_dict()  # typed by por_lab.schema
 
 
 def _check_int(name, v, lo, hi=None) -> int:
@@ -144,7 +144,7 @@ class ResonanceSimulator:
         self.integrator = pick(integrator, "integrator")
         if self.integrator not in INTEGRATORS:
             raise ValueError(f"integrator must be one of {INTEGRATORS}, got {self.integrator!r}")
-        self.seed = _check_int("seed", settings().get("reproducibility", "seed") if seed is None else seed, 0)
+        self.seed = _check_int("seed", settings().reproducibility.seed if seed is None else seed, 0)
         self.coupling_function: Coupling = make_coupling(pick(H, "coupling"))
         self.topology: Topology = make_topology(pick(topology, "topology"), n)
         self._check_step()

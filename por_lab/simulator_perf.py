@@ -143,8 +143,8 @@ def bench_sweep(points: int, chain_length: int, steps: int, workers=(1, 2), repe
 def benchmark(sizes=None, steps=None, repeats=None, big_n=None, sweep_points=None, sweep_steps=None,
               sweep_chain_length=None, parts=("kernels", "big", "cache", "sweep")) -> dict:
     "The whole simulator benchmark as a JSON-ready dict (defaults: settings.ini [simulator.perf])."
-    cfg = settings().section("simulator.perf")
-    pick = lambda v, k: cfg[k] if v is None else v
+    cfg = settings().simulator_perf
+    pick = lambda v, k: getattr(cfg, k) if v is None else v
     sizes, steps, repeats = list(pick(sizes, "sizes")), int(pick(steps, "steps")), int(pick(repeats, "repeats"))
     unknown = set(parts) - {"kernels", "big", "cache", "sweep"}
     if unknown:

@@ -80,13 +80,13 @@ def _check_names(names, base):
 def dask_client(scheduler: str | None = None, workers: int | None = None):
     "A distributed Client: to `scheduler` (an address; default [pipeline] scheduler), else a LocalCluster of `workers` processes."
     from distributed import Client, LocalCluster
-    cfg = settings().section("pipeline")
-    address = scheduler if scheduler is not None else (cfg.get("scheduler") or None)
+    cfg = settings().pipeline
+    address = scheduler if scheduler is not None else (cfg.scheduler or None)
     if address:
         with Client(address) as client:
             yield client
         return
-    n = int(cfg.get("workers", 2) if workers is None else workers)
+    n = int(cfg.workers if workers is None else workers)
     if n < 1:
         raise ValueError(f"workers must be an integer >= 1, got {workers}")
     with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
@@ -111,16 +111,16 @@ def sweep(grid: dict | None = None, points: Iterable[dict] | None = None, *, bas
           workers: int | None = None, progress: bool = True):
     "Run every point of `grid` (or `points`) × `replicas` on Dask; returns one xarray Dataset of the metrics."
     import xarray as xr
-    cfg = settings().section("sweep")
-    replicas = int(cfg["replicas"] if replicas is None else replicas)
-    n_steps = int(cfg["n_steps"] if n_steps is None else n_steps)
-    record_every = int(cfg["record_every"] if record_every is None else record_every)
+    cfg = settings().sweep
+    replicas = int(cfg.replicas if replicas is None else replicas)
+    n_steps = int(cfg.n_steps if n_steps is None else n_steps)
+    record_every = int(cfg.record_every if record_every is None else record_every)
     if replicas < 1 or n_steps < 1 or record_every < 1:
         raise ValueError(f"replicas, n_steps and record_every must be integers >= 1, got {replicas}, {n_steps}, {record_every}")
     if n_steps // record_every < 2:
         raise ValueError(f"n_steps // record_every must be >= 2 so the metrics window holds 2 records, got {n_steps} // {record_every}")
     base = dict(base or {})
-    seed = int(settings().get("reproducibility", "seed") if seed is None else seed)
+    seed = int(settings().reproducibility.seed if seed is None else seed)
     names, values, pts = _points(grid, points)
     _check_names(names, base)
     tasks = []
@@ -190,7 +190,7 @@ def _assemble(names, values, pts, results, meta, keep_r):
 def _fmt(path: Path, fmt: str | None) -> str:
     fmt = fmt or ("zarr" if path.suffix == ".zarr" else "netcdf" if path.suffix in (".nc", ".nc4", ".h5") else None)
     if fmt is None:
-        fmt = settings().get("sweep", "format")
+        fmt = settings().sweep.format
     if fmt not in ("netcdf", "zarr"):
         raise ValueError(f"format must be 'netcdf' or 'zarr', got {fmt!r}")
     return fmt
