@@ -16,7 +16,7 @@ from . import __version__
 from .errors import CliError, is_user_error  # CliError lives low (por_lab.errors); `por_lab.cli.CliError` stays an alias
 
 # %% auto #0
-__all__ = ['COMMAND_AREAS', 'build_parser', 'main']
+__all__ = ['COMMAND_AREAS', 'OneLineParser', 'build_parser', 'main']
 
 # %% ../nbs/50_cli.ipynb #55549699
 COMMAND_AREAS = ("pipeline", "simulator", "multimodal", "sonate", "receipts", "bench", "dashboard")
@@ -32,9 +32,15 @@ def _area_modules():
                 raise
 
 
+class OneLineParser(argparse.ArgumentParser):
+    "An ArgumentParser whose usage errors are one line, `por-lab CMD: error: ...` (exit 2), like every other user error."
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    "The `por-lab` argument parser, with every area's subcommands."
-    p = argparse.ArgumentParser(prog="por-lab", description="Proof-of-Resonance lab: reproduce the paper, simulate, "
+    "The `por-lab` argument parser, with every area's subcommands (their parsers are `OneLineParser`s too)."
+    p = OneLineParser(prog="por-lab", description="Proof-of-Resonance lab: reproduce the paper, simulate, "
                                 "score, benchmark. `por-lab COMMAND --help` explains each command.")
     p.add_argument("--version", action="version", version=f"por_lab {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -49,7 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     "Run `por-lab` with `argv` (default: the command line); returns the exit code."
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # a bad flag: argparse printed its one line (help and --version exit 0 as usual)
+        if e.code in (0, None):
+            raise
+        return int(e.code) if isinstance(e.code, int) else 2
     debug = bool(os.environ.get("POR_LAB_DEBUG"))
     try:
         rc = args.func(args)

@@ -22,11 +22,11 @@ def _converter(section: str, key: str, decl: Key) -> Callable[[str], Any]:
     def convert(text: str) -> Any:
         value = parse_value(text)
         if isinstance(value, str) and (int in _types(decl) or float in _types(decl)) and str not in _types(decl):
-            raise argparse.ArgumentTypeError(f"must be a number, got {text!r} ({decl.help})")
+            raise argparse.ArgumentTypeError(f"{key} must be a number, got {text!r} ({decl.help})")
         try:
             return decl.check(value if str not in _types(decl) or not isinstance(value, (int, float)) else text)
         except ValueError as e:
-            raise argparse.ArgumentTypeError(f"{e} ({decl.help})") from None
+            raise argparse.ArgumentTypeError(f"{key} {e} ({decl.help})") from None
     convert.__name__ = key
     return convert
 
@@ -42,19 +42,23 @@ def _current(section: str, key: str) -> str:
         return "?"
 
 
-def add_flags(parser: argparse.ArgumentParser, section: str, *keys: str, **help_extra: str) -> None:
-    "Add `--KEY` for each declared `section` key: type, range, help from the schema; default None (read at run time, `resolve`)."
+def add_flags(parser: argparse.ArgumentParser, section: str, *keys: str, flags: dict[str, str] | None = None,
+              **help_extra: str) -> None:
+    """Add `--KEY` for each declared `section` key: type, range, help from the schema; default None (read at run time, `resolve`).
+    `flags` renames a flag (`{"n_steps": "--steps"}`; the dest stays the key); each action records `.setting = (section, key)`."""
     for key in keys:
         if key not in SCHEMA.get(section, {}):
             raise KeyError(f"[{section}] {key} is not declared in por_lab.schema")  # a programming error: traceback
         decl = SCHEMA[section][key]
-        flag = "--" + key.replace("_", "-")
+        flag = (flags or {}).get(key) or "--" + key.replace("_", "-")
         help_ = f"{decl.help}{'; ' + help_extra[key] if key in help_extra else ''} (default: [{section}] {key} = {_current(section, key)})"
         if decl.type is bool:
-            parser.add_argument(flag, dest=key, action=argparse.BooleanOptionalAction, default=None, help=help_)
+            action = parser.add_argument(flag, dest=key, action=argparse.BooleanOptionalAction, default=None, help=help_)
         else:
-            metavar = "|".join(decl.choices) if decl.choices else key.upper()
-            parser.add_argument(flag, dest=key, type=_converter(section, key, decl), default=None, metavar=metavar, help=help_)
+            metavar = "|".join(decl.choices) if decl.choices else flag.lstrip("-").replace("-", "_").upper()
+            action = parser.add_argument(flag, dest=key, type=_converter(section, key, decl), default=None, metavar=metavar,
+                                         help=help_)
+        action.setting = (section, key)
 
 # %% ../nbs/00e_cli_flags.ipynb #c4a6f714
 def resolve(args: argparse.Namespace, section: str, *keys: str) -> dict[str, Any]:

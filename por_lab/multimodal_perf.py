@@ -35,9 +35,15 @@ def _peak_bytes(fn) -> int:
         tracemalloc.stop()
 
 
-def time_resonator(n_pairs: int = 10_000, iterations: int = 150, dim: int = 512, noise_level: float = 0.3,
-                   seed: int | None = None) -> dict:
+def _perf(key: str, value):
+    return getattr(settings().multimodal_perf, key) if value is None else value  # settings.ini [multimodal.perf]
+
+
+def time_resonator(n_pairs: int | None = None, iterations: int | None = None, dim: int | None = None,
+                   noise_level: float | None = None, seed: int | None = None) -> dict:
     "Wall and CPU seconds of `run(iterations)` on `n_pairs` controlled pairs for the planar and full paths, and peak memory."
+    n_pairs, iterations, dim = _perf("pairs", n_pairs), _perf("iterations", iterations), _perf("dim", dim)
+    noise_level = _perf("noise_level", noise_level)
     if n_pairs < 4 or iterations < 1 or dim < 2:
         raise ValueError(f"need n_pairs >= 4, iterations >= 1, dim >= 2; got {n_pairs}, {iterations}, {dim}")
     cos = np.random.default_rng(0).uniform(0, 1, n_pairs)
@@ -61,12 +67,12 @@ def time_resonator(n_pairs: int = 10_000, iterations: int = 150, dim: int = 512,
     return out
 
 # %% ../nbs/13_multimodal_perf.ipynb #80e1b72e
-def time_encode(n_pairs: int = 10_000, model: str | None = None, sample: int = 16, threads: int = 1) -> dict:
+def time_encode(n_pairs: int | None = None, model: str | None = None, sample: int | None = None, threads: int = 1) -> dict:
     "open_clip encode time of `sample` images and captions (random weights), per pair and extrapolated to `n_pairs`."
     import csv
     import torch
     from por_lab.clip import ClipEncoder
-    model = model or settings().get("multimodal", "clip_model")
+    n_pairs, sample, model = _perf("pairs", n_pairs), _perf("encode_sample", sample), model or settings().multimodal.clip_model
     folder = settings().path("data") / "images"
     with open(folder / "captions.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -88,9 +94,11 @@ def time_encode(n_pairs: int = 10_000, model: str | None = None, sample: int = 1
             "extrapolated_s": round(per_pair * n_pairs, 1), "n_pairs": n_pairs}
 
 
-def benchmark(n_pairs: int = 10_000, iterations: int = 150, dim: int = 512, noise_level: float = 0.3,
-              encode_model: str | None = None, encode_sample: int = 16, encode: bool = True) -> dict:
-    "The `por-lab perf multimodal` report: resonator times and memory, and open_clip's encode time for the same pairs."
+def benchmark(n_pairs: int | None = None, iterations: int | None = None, dim: int | None = None,
+              noise_level: float | None = None, encode_model: str | None = None, encode_sample: int | None = None,
+              encode: bool = True) -> dict:
+    "The `por-lab perf multimodal` report: resonator times and memory, and open_clip's encode time for the same pairs (defaults: [multimodal.perf])."
+    n_pairs = _perf("pairs", n_pairs)
     out = {"resonator": time_resonator(n_pairs, iterations, dim, noise_level)}
     if encode:
         out["open_clip_encode"] = time_encode(n_pairs, encode_model, encode_sample)

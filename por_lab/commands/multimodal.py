@@ -10,10 +10,16 @@ from __future__ import annotations
 import json
 import sys
 
+from ..cli_flags import add_flags
+
 # %% auto #0
 __all__ = ['register']
 
 # %% ../../nbs/53_commands_multimodal.ipynb #52a837f3
+_CLIP_FLAGS = {"clip_model": "--model", "clip_pretrained": "--pretrained", "clip_model_config": "--model-config",
+               "clip_device": "--device", "clip_batch_size": "--batch-size"}
+
+
 def _cmd_multimodal(args) -> int:
     import numpy as np
     from por_lab.clip import clip_encoder
@@ -21,7 +27,8 @@ def _cmd_multimodal(args) -> int:
     from por_lab.errors import CliError
     if not args.text:
         raise CliError("give at least one caption with --text")
-    enc = clip_encoder(args.model, args.pretrained, args.device, args.batch_size, model_config=args.model_config)
+    enc = clip_encoder(args.clip_model, args.clip_pretrained, args.clip_device, args.clip_batch_size,
+                       model_config=args.clip_model_config)
     ie = load_image_emb(args.image, encoder=enc)
     te = load_text_emb(list(args.text), encoder=enc)
     kw = {k: v for k, v in dict(coupling=args.coupling, noise_level=args.noise_level, seed=args.seed).items()
@@ -44,38 +51,28 @@ def _cmd_multimodal(args) -> int:
 
 def _cmd_perf(args) -> int:
     from por_lab.multimodal_perf import benchmark
-    out = benchmark(args.pairs, args.iterations, args.dim, args.noise_level, args.encode_model, args.encode_sample,
+    out = benchmark(args.pairs, args.iterations, args.dim, args.noise_level, args.clip_model, args.encode_sample,
                     encode=not args.no_encode)
     print(json.dumps(out, indent=1))
     return 0
 
-
+# %% ../../nbs/53_commands_multimodal.ipynb #38e4d98a
 def register(subparsers, perf_subparsers) -> None:
-    "Add `multimodal` and `perf multimodal` to the `por-lab` parser."
+    "Add `multimodal` and `perf multimodal` to the `por-lab` parser; every flag that stands for a setting comes from the schema."
     p = subparsers.add_parser("multimodal", help="rank captions for an image by multimodal resonance",
                               description="Encode an image and captions with open_clip, let each pair resonate, and "
                                           "rank the captions by coherence (with cosine, trajectory, stability, drift).")
     p.add_argument("--image", required=True, help="image file (PNG, JPEG, ...)")
     p.add_argument("--text", action="append", default=[], help="a caption (repeat for several)")
-    p.add_argument("--model", help="open_clip architecture (default: [multimodal] clip_model)")
-    p.add_argument("--pretrained", help="checkpoint file or cached pretrained tag (default: [multimodal] clip_pretrained)")
-    p.add_argument("--model-config", help="extra open_clip model-config JSON to register (custom architectures)")
-    p.add_argument("--device", help="cpu, cuda, cuda:N, mps or auto (default: [multimodal] clip_device)")
-    p.add_argument("--batch-size", type=int, help="encoder batch size")
-    p.add_argument("--coupling", type=float, help="coupling strength K (default: settings [multimodal] coupling)")
-    p.add_argument("--noise-level", type=float, help="phase noise sigma (default: settings)")
-    p.add_argument("--iterations", type=int, help="iterations (default: settings)")
-    p.add_argument("--seed", type=int, help="seed for the noise")
+    add_flags(p, "multimodal", *_CLIP_FLAGS, flags=_CLIP_FLAGS)
+    add_flags(p, "multimodal", "coupling", "noise_level", "iterations")
+    add_flags(p, "reproducibility", "seed")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_multimodal)
     q = perf_subparsers.add_parser("multimodal", help="resonator speed/memory beside open_clip encode time",
                                    description="Time the resonator (planar and full paths) on controlled pairs and "
                                                "open_clip's encode time for the same number of pairs; prints JSON.")
-    q.add_argument("--pairs", type=int, default=10_000)
-    q.add_argument("--iterations", type=int, default=150)
-    q.add_argument("--dim", type=int, default=512)
-    q.add_argument("--noise-level", type=float, default=0.3, help="noise for the timed noisy run")
-    q.add_argument("--encode-model", help="open_clip architecture to time (default: [multimodal] clip_model)")
-    q.add_argument("--encode-sample", type=int, default=16, help="images and captions actually encoded")
+    add_flags(q, "multimodal.perf", "pairs", "iterations", "dim", "noise_level", "encode_sample")
+    add_flags(q, "multimodal", "clip_model", flags={"clip_model": "--encode-model"})
     q.add_argument("--no-encode", action="store_true", help="skip the open_clip timing")
     q.set_defaults(func=_cmd_perf)

@@ -11,26 +11,17 @@ import json
 import sys
 from pathlib import Path
 
+from ..cli_flags import add_flags, resolve
 from ..errors import CliError
 
+PERF_PARTS = ("kernels", "big", "cache", "sweep")  # the parts of `por-lab perf simulator` (por_lab.simulator_perf)
+
 # %% auto #0
-__all__ = ['parse_axis', 'register']
+__all__ = ['PERF_PARTS', 'SIM_KEYS', 'parse_axis', 'register']
 
 # %% ../../nbs/51_commands_simulator.ipynb #d9fcd76b
-_SIM_FLAGS = [  # (flag, dest, type, help)
-    ("--chain-length", "chain_length", int, "number of oscillators N"),
-    ("--noise-level", "noise_level", float, "noise intensity sigma (rad / sqrt(time))"),
-    ("--lock-strength", "lock_strength", float, "coupling strength K (rad / time)"),
-    ("--topology", "topology", str, "chain, ring or all"),
-    ("--coupling", "coupling", str, "H(delta): sin, sakaguchi:ALPHA or a JSON dict {\"sin\": [...], \"cos\": [...]}"),
-    ("--frequency-spread", "frequency_spread", float, "spread of the natural frequencies"),
-    ("--frequency-mean", "frequency_mean", float, "mean natural frequency"),
-    ("--frequency-distribution", "frequency_distribution", str, "gaussian, lorentzian or uniform"),
-    ("--frequency-sampling", "frequency_sampling", str, "random or quantile"),
-    ("--dt", "dt", float, "time step"),
-    ("--integrator", "integrator", str, "euler_maruyama or heun"),
-    ("--initial-phases", "initial_phases", str, "random or zero"),
-]
+SIM_KEYS = ("chain_length", "noise_level", "lock_strength", "topology", "coupling", "frequency_spread", "frequency_mean",
+            "frequency_distribution", "frequency_sampling", "dt", "integrator", "initial_phases")  # flags from [simulator]
 
 
 def _value(text: str):
@@ -45,10 +36,8 @@ def _value(text: str):
 
 
 def _sim_kwargs(args) -> dict:
-    kw = {dest: getattr(args, dest) for _, dest, _, _ in _SIM_FLAGS if getattr(args, dest, None) is not None}
-    if "coupling" in kw:
-        kw["coupling"] = _value(kw["coupling"])
-    return kw
+    "The simulator parameters given on the command line (already typed and checked by `add_flags`)."
+    return {k: getattr(args, k) for k in SIM_KEYS if getattr(args, k, None) is not None}
 
 
 def _window(text):
@@ -57,7 +46,7 @@ def _window(text):
     v = _value(text) if "," not in text else tuple(float(x) for x in text.split(","))
     return v
 
-
+# %% ../../nbs/51_commands_simulator.ipynb #e61a5439
 def parse_axis(spec: str) -> tuple[str, list]:
     "`NAME=V1,V2,...` or `NAME=START:STOP:NUM` -> (NAME, values)."
     if "=" not in spec:
@@ -94,8 +83,7 @@ def _print_metrics(summary: dict, fmt: str, params: dict) -> None:
 def _simulate(args) -> int:
     from por_lab.simulator import ResonanceSimulator
     sim = ResonanceSimulator(**_sim_kwargs(args), replicas=args.replicas, seed=args.seed, record_every=args.record_every)
-    from por_lab.settings import settings
-    sim.run(args.steps if args.steps is not None else settings().get("simulator", "n_steps"))
+    sim.run(resolve(args, "simulator", "n_steps")["n_steps"])
     summary = sim.metrics.summary(_window(args.window))
     if args.output:
         from por_lab.sweep import save_sweep
@@ -104,7 +92,7 @@ def _simulate(args) -> int:
     _print_metrics(summary, args.format, sim.parameters())
     return 0
 
-
+# %% ../../nbs/51_commands_simulator.ipynb #cc52f9fd
 def _sweep(args) -> int:
     from por_lab.sweep import save_sweep, sweep
     spec = {}
@@ -131,7 +119,7 @@ def _sweep(args) -> int:
         base[k] = v[0]
     pick = lambda flag, key: flag if flag is not None else spec.get(key)
     ds = sweep(grid=grid or None, points=None if grid else points, base=base, replicas=pick(args.replicas, "replicas"),
-               n_steps=pick(args.steps, "n_steps"), record_every=pick(args.record_every, "record_every"),
+               n_steps=pick(args.n_steps, "n_steps"), record_every=pick(args.record_every, "record_every"),
                seed=pick(args.seed, "seed"), scheduler=args.scheduler, workers=args.workers, progress=not args.quiet)
     if args.output:
         save_sweep(ds, args.output)
@@ -143,7 +131,7 @@ def _sweep(args) -> int:
         print(table.to_string(float_format=lambda x: f"{x:.4f}"))
     return 0
 
-
+# %% ../../nbs/51_commands_simulator.ipynb #6512b86e
 def _perf(args) -> int:
     from por_lab.simulator_perf import benchmark
     res = benchmark(sizes=args.sizes, steps=args.steps, repeats=args.repeats, big_n=args.big_n,
@@ -153,26 +141,23 @@ def _perf(args) -> int:
 
 # %% ../../nbs/51_commands_simulator.ipynb #9145b3d7
 def _add_sim_flags(p) -> None:
-    g = p.add_argument_group("simulator parameters (defaults: settings.ini [simulator])")
-    for flag, dest, typ, hlp in _SIM_FLAGS:
-        g.add_argument(flag, dest=dest, type=typ, help=hlp)
+    add_flags(p.add_argument_group("simulator parameters (defaults: settings.ini [simulator])"), "simulator", *SIM_KEYS)
 
 
-def register(sub, perf_sub) -> None:
-    "Add `simulate`, `sweep` and `perf simulator` to the `por-lab` parser."
+def _simulate_parser(sub) -> None:
     s = sub.add_parser("simulate", help="run the resonance simulator once and print its metrics",
                        description="Run ResonanceSimulator once and print coherence, stability, phase drift, "
                        "PoR score and the locking test per replica.")
     _add_sim_flags(s)
-    s.add_argument("--steps", type=int, help="number of steps (default: settings.ini [simulator] n_steps)")
-    s.add_argument("--replicas", type=int, help="independent replicas")
-    s.add_argument("--seed", type=int, help="seed (default: settings.ini [reproducibility] seed)")
-    s.add_argument("--record-every", type=int, help="record every K-th step")
+    add_flags(s, "simulator", "n_steps", "replicas", "record_every", flags={"n_steps": "--steps"})
+    add_flags(s, "reproducibility", "seed")
     s.add_argument("--window", help="metrics window: a fraction of the run's end (0.5) or T0,T1")
     s.add_argument("--format", choices=("json", "table"), default="table")
     s.add_argument("--output", metavar="FILE", help="also save the run (.nc or .zarr)")
     s.set_defaults(func=_simulate)
 
+
+def _sweep_parser(sub) -> None:
     w = sub.add_parser("sweep", help="run a parameter grid of the simulator on Dask and save the metrics",
                        description="Run every combination of the grid (x replicas) on a Dask cluster and print the "
                        "replica-mean metrics; --output saves the full Dataset (netCDF .nc or Zarr .zarr).")
@@ -180,26 +165,23 @@ def register(sub, perf_sub) -> None:
     w.add_argument("--grid", action="append", metavar="NAME=V1,V2|START:STOP:NUM", help="a grid axis (repeatable)")
     w.add_argument("--grid-file", metavar="FILE.yaml", help="YAML with grid: or points: (and base:, replicas:, ...)")
     w.add_argument("--set", action="append", metavar="NAME=VALUE", help="a fixed simulator parameter (repeatable)")
-    w.add_argument("--steps", type=int, help="steps per run (default: settings.ini [sweep] n_steps)")
-    w.add_argument("--replicas", type=int, help="replicas per point")
-    w.add_argument("--record-every", type=int, help="record every K-th step")
-    w.add_argument("--seed", type=int, help="seed")
-    w.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler address, or 'synchronous' (default: LocalCluster)")
-    w.add_argument("--workers", type=int, help="LocalCluster worker processes")
+    add_flags(w, "sweep", "n_steps", "replicas", "record_every", flags={"n_steps": "--steps"})
+    add_flags(w, "reproducibility", "seed")
+    add_flags(w, "pipeline", "scheduler", "workers", scheduler="'synchronous' runs in this process")
     w.add_argument("--output", metavar="FILE", help="save the sweep (.nc or .zarr)")
     w.add_argument("--format", choices=("json", "table"), default="table")
     w.add_argument("--quiet", action="store_true", help="no progress bar")
     w.set_defaults(func=_sweep)
 
+# %% ../../nbs/51_commands_simulator.ipynb #91326138
+def register(sub, perf_sub) -> None:
+    "Add `simulate`, `sweep` and `perf simulator` to the `por-lab` parser; every flag that stands for a setting comes from the schema."
+    _simulate_parser(sub)
+    _sweep_parser(sub)
     p = perf_sub.add_parser("simulator", help="simulator kernels vs a NumPy baseline, O(N) mean field, compile cache, sweep scaling",
                             description="Time por_lab's simulator kernels against a vectorised NumPy Euler-Maruyama "
                             "baseline in the same run, and more; prints JSON (defaults: settings.ini [simulator.perf]).")
-    p.add_argument("--sizes", type=int, nargs="+", help="numbers of oscillators")
-    p.add_argument("--steps", type=int, help="steps per timing")
-    p.add_argument("--repeats", type=int, help="best of this many timings")
-    p.add_argument("--big-n", type=int, help="all-to-all size for the O(N) test")
-    p.add_argument("--sweep-points", type=int, help="points of the 1- vs 2-worker sweep")
-    p.add_argument("--sweep-steps", type=int, help="steps per sweep point")
-    p.add_argument("--parts", nargs="+", default=["kernels", "big", "cache", "sweep"],
-                   choices=["kernels", "big", "cache", "sweep"], help="which parts to run")
+    p.add_argument("--sizes", type=int, nargs="+", help="numbers of oscillators (default: [simulator.perf] sizes)")
+    add_flags(p, "simulator.perf", "steps", "repeats", "big_n", "sweep_points", "sweep_steps")
+    p.add_argument("--parts", nargs="+", default=list(PERF_PARTS), choices=PERF_PARTS, help="which parts to run")
     p.set_defaults(func=_perf)
