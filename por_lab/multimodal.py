@@ -16,6 +16,7 @@ import numpy as np
 from fastcore.basics import patch
 
 from . import metrics as _m
+from ._multimodal_kernels import _full, _planar
 from .settings import settings, seed_sequence, provenance
 
 # %% auto #0
@@ -63,93 +64,9 @@ def controlled_pairs(cosines, dim: int = 512, seed: int | None = None) -> tuple[
     b = c[:, None] * a + np.sqrt(1 - c ** 2)[:, None] * y
     return a, b
 
-# %% ../nbs/12_multimodal.ipynb #b33fc95d
-def _gate(c, K, p):
-    return K * np.sign(c) * np.abs(c) ** p
-
-
-def _planar(Z0: np.ndarray, n: int, K: float, p: float, h: float) -> np.ndarray:
-    "Noise-free trajectories of Z, shape (B, n+1), by the exact planar reduction."
-    c0 = Z0.real
-    al = np.ones_like(c0); be = np.zeros_like(c0); c = c0.copy()
-    Z = np.empty((len(Z0), n + 1), np.complex128); Z[:, 0] = Z0
-    for t in range(1, n + 1):
-        hg = h * _gate(c, K, p)
-        P = al + hg * (be - c * al); Q = be + hg * (al - c * be)
-        N = np.sqrt(P * P + Q * Q + 2 * P * Q * c0)
-        al, be = P / N, Q / N
-        c = 2 * al * be + (al * al + be * be) * c0
-        Z[:, t] = 2 * al * be + al * al * Z0 + be * be * np.conj(Z0)
-    return Z
-
-
-def _make_kernel():
-    import numba as nb
-
-    @nb.njit(fastmath=True, cache=True)
-    def kernel(xa, xb, ia, ib, n, K, p, h, amp, key, Zr, Zi):
-        B = ia.shape[0]; m = xa.shape[1] // 2
-        ar = np.empty(m); ai = np.empty(m); br = np.empty(m); bi = np.empty(m); e = np.empty(m)
-        M1 = np.uint64(0x9E3779B97F4A7C15); M2 = np.uint64(0xBF58476D1CE4E5B9); M3 = np.uint64(0x94D049BB133111EB)
-        for i in range(B):
-            for k in range(m):
-                ar[k] = xa[ia[i], 2 * k]; ai[k] = xa[ia[i], 2 * k + 1]
-                br[k] = xb[ib[i], 2 * k]; bi[k] = xb[ib[i], 2 * k + 1]
-            pk = np.uint64(key) + np.uint64(i) * np.uint64(0xD1B54A32D192ED03)
-            for t in range(n + 1):
-                c = 0.0; s = 0.0
-                for k in range(m):
-                    c += ar[k] * br[k] + ai[k] * bi[k]
-                    s += ai[k] * br[k] - ar[k] * bi[k]
-                Zr[i, t] = c; Zi[i, t] = s
-                if t == n:
-                    break
-                g = h * K * np.sign(c) * abs(c) ** p
-                gc = 1.0 - g * c
-                for k in range(m):
-                    u = ar[k]; v = br[k]; ar[k] = gc * u + g * v; br[k] = gc * v + g * u
-                    u = ai[k]; v = bi[k]; ai[k] = gc * u + g * v; bi[k] = gc * v + g * u
-                if amp > 0.0:
-                    base = pk + np.uint64(t) * np.uint64(m) * M1
-                    for k in range(m):
-                        x = base + np.uint64(k) * M1
-                        x = (x ^ (x >> np.uint64(30))) * M2
-                        x = (x ^ (x >> np.uint64(27))) * M3
-                        x = x ^ (x >> np.uint64(31))
-                        e[k] = amp * (np.int64(x >> np.uint64(11)) * (2.0 / 9007199254740992.0) - 1.0)
-                    for k in range(m):  # rotation by e[k]: cos and sin by their series, exact to 1e-12 for |e| <= 0.5
-                        ek = e[k]; e2 = ek * ek
-                        co = 1.0 - e2 / 2 * (1 - e2 / 12 * (1 - e2 / 30 * (1 - e2 / 56 * (1 - e2 / 90 * (1 - e2 / 132)))))
-                        si = ek * (1 - e2 / 6 * (1 - e2 / 20 * (1 - e2 / 42 * (1 - e2 / 72 * (1 - e2 / 110)))))
-                        u = ar[k]; v = ai[k]
-                        ar[k] = u * co - v * si; ai[k] = u * si + v * co
-                na = 0.0; nb_ = 0.0
-                for k in range(m):
-                    na += ar[k] * ar[k] + ai[k] * ai[k]; nb_ += br[k] * br[k] + bi[k] * bi[k]
-                na = 1.0 / np.sqrt(na); nb_ = 1.0 / np.sqrt(nb_)
-                for k in range(m):
-                    ar[k] *= na; ai[k] *= na; br[k] *= nb_; bi[k] *= nb_
-
-    return kernel
-
-
-_KERNEL = None
-
-
-def _full(xa, xb, ia, ib, n, K, p, h, sigma, key) -> np.ndarray:
-    "Trajectories of Z, shape (B, n+1), integrating every oscillator (numba)."
-    global _KERNEL
-    if _KERNEL is None:
-        _KERNEL = _make_kernel()
-    B = len(ia)
-    Zr = np.empty((B, n + 1)); Zi = np.empty((B, n + 1))
-    _KERNEL(np.ascontiguousarray(xa), np.ascontiguousarray(xb), ia.astype(np.int64), ib.astype(np.int64),
-            int(n), float(K), float(p), float(h), float(sigma * math.sqrt(6 * h)), np.uint64(key), Zr, Zi)
-    return Zr + 1j * Zi
-
 # %% ../nbs/12_multimodal.ipynb #9e3173c1
 def _param(value, section_key: str, lo: float, hi: float = math.inf, name: str | None = None) -> float:
-    v = settings().get("multimodal", section_key) if value is None else value
+    v = getattr(settings().multimodal, section_key) if value is None else value
     name = name or section_key
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
         raise ValueError(f"{name} must be a finite number in [{lo}, {hi}], got {v!r}")
@@ -190,7 +107,7 @@ class MultimodalResonator:
         _step_limits(self.coupling_strength, self.noise_level, self.dt, K_name)
         self.window = _param(window, "window", 1e-9, 1.0)
         if seed is None:
-            seed = s.get("reproducibility", "seed")
+            seed = s.reproducibility.seed
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
         self.seed = int(seed)
@@ -228,7 +145,7 @@ def _set_embeddings(self: MultimodalResonator, image_emb, text_emb):
 def _order0(self: MultimodalResonator) -> np.ndarray:
     "Z at iteration 0, in chunks so that temporary memory stays O(chunk x d)."
     Z0 = np.empty(self.n_pairs, np.complex128)
-    step = int(settings().get("multimodal", "chunk_pairs", 2048))
+    step = settings().multimodal.chunk_pairs
     for i in range(0, self.n_pairs, step):
         Z0[i:i + step] = _m.complex_overlap(self._xa[self._ia[i:i + step]], self._xb[self._ib[i:i + step]])
     return Z0
@@ -237,7 +154,7 @@ def _order0(self: MultimodalResonator) -> np.ndarray:
 @patch
 def run(self: MultimodalResonator, n: int | None = None) -> MultimodalResonator:
     "Run `n` iterations (default `[multimodal] iterations`) from the initial embeddings; returns self."
-    n = settings().get("multimodal", "iterations") if n is None else n
+    n = settings().multimodal.iterations if n is None else n
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n (iterations) must be a positive integer, got {n!r}")
     n = int(n)
