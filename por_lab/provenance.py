@@ -20,13 +20,16 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from .jsonl import JsonlLines
 from .settings import settings
-from .tlog import ensure_keypair, key_id_of, load_public_key
-from .tlog_log import TLog, TLogError, canonical_json, check_proof, iter_lines, latest_checkpoint, pae, prove_entry
+from .tlog_canonical import canonical_json, pae
+from .tlog_keys import ensure_keypair, key_id_of, load_public_key
+from .tlog_log import TLog, TLogError, latest_checkpoint
+from .tlog_verify import check_proof, prove_entry
 
 # %% auto #0
 __all__ = ['STATEMENT_TYPE', 'PREDICATE_TYPE', 'file_sha256', 'lock_digest', 'git_commit', 'statement', 'dsse_line', 'dsse_open',
-           'record', 'checkpoint', 'prove', 'verify_proof']
+           'record', 'checkpoint', 'prove', 'verify_proof', 'signed_figures']
 
 # %% ../nbs/08_provenance.ipynb #914eaeee
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -117,12 +120,10 @@ def dsse_open(line: bytes | str, public_key: Ed25519PublicKey, payload_type: str
 # %% ../nbs/08_provenance.ipynb #bfec7e78
 def _cfg(root=None) -> dict:
     s = settings()
-    root = Path(root or s.root)
-    c = s.section("receipts")
-    p = lambda k: Path(str(c[k])).expanduser() if Path(str(c[k])).expanduser().is_absolute() else root / str(c[k])
-    return {"root": root, "log": p("provenance_log"), "key": p("provenance_key_dir") / "provenance.pem",
-            "fsync_every": int(c["provenance_fsync_every"]), "payload_type": str(c["provenance_payload_type"]),
-            "origin_prefix": str(c["origin_prefix"])}
+    root, r = Path(root or s.root), s.receipts
+    at = lambda v: Path(str(v)).expanduser() if Path(str(v)).expanduser().is_absolute() else root / str(v)
+    return {"root": root, "log": at(r.provenance_log), "key": at(r.provenance_key_dir) / "provenance.pem",
+            "fsync_every": r.provenance_fsync_every, "payload_type": r.provenance_payload_type, "origin_prefix": r.origin_prefix}
 
 
 def record(name: str, *, value: Any = None, file: str | os.PathLike | None = None, notebook: str | os.PathLike,
@@ -146,21 +147,28 @@ def checkpoint(root: str | os.PathLike | None = None) -> dict:
             "note": note, "public_key": str(c["key"].with_suffix(".pub"))}
 
 # %% ../nbs/08_provenance.ipynb #8a3d7b7b
+def _latest(c: dict, pub: Ed25519PublicKey, only: str | None = None) -> dict[str, tuple[int, dict]]:
+    "{name: (index, statement)} of the latest statement of each name in the log (of `only`), each signature checked."
+    out = {}
+    for n, line in JsonlLines(c["log"]):   # the log's complete lines; a torn last line is not an entry
+        if only is not None and only.encode() not in base64.b64decode(json.loads(line)["payload"]):
+            continue                       # cheap skip: the name is not in this statement's bytes
+        st = dsse_open(line, pub, c["payload_type"])
+        if only is None or st["subject"][0]["name"] == only:
+            out[st["subject"][0]["name"]] = (n - 1, st)
+    return out
+
+
 def prove(name: str, root: str | os.PathLike | None = None) -> dict:
     "The latest statement for `name` with its inclusion proof under the latest checkpoint, verified (see `verify_proof`)."
     c = _cfg(root)
     if not c["log"].exists():
         raise TLogError(f"no provenance log yet ({c['log']}): `por-lab reproduce` writes it")
     pub = load_public_key(c["key"].with_suffix(".pub"))
-    found = None
-    for i, line in iter_lines(c["log"]):
-        if name.encode() in base64.b64decode(json.loads(line)["payload"]):
-            st = dsse_open(line, pub, c["payload_type"])
-            if st["subject"][0]["name"] == name:
-                found = i
+    found = _latest(c, pub, name).get(name)
     if found is None:
         raise TLogError(f"no value or figure named {name!r} in the provenance log {c['log']}")
-    d = prove_entry(c["log"], found, pub)
+    d = prove_entry(c["log"], found[0], pub)
     d["statement"] = dsse_open(d["entry"], pub, c["payload_type"])
     d["public_key"] = str(c["key"].with_suffix(".pub"))
     verify_proof(d, pub, c["payload_type"])
@@ -174,3 +182,25 @@ def verify_proof(d: dict, public_key: Ed25519PublicKey, payload_type: str | None
     if "statement" in d and d["statement"] != st:
         raise ValueError("the record's statement is not the one signed in the log entry")
     return st
+
+# %% ../nbs/08_provenance.ipynb #3e4b2c3e
+def signed_figures(root: str | os.PathLike | None = None) -> dict[str, dict]:
+    "{figure name: `prove` record (verified) + `file_matches`, or {'error': why}} for every figure in the project log; {} without a log."
+    c = _cfg(root)
+    if not c["log"].exists():
+        return {}
+    pub = load_public_key(c["key"].with_suffix(".pub"))
+    note, out = latest_checkpoint(c["log"]), {}
+    for name, (i, st) in sorted(_latest(c, pub).items()):
+        if "file" not in st["predicate"]:
+            continue
+        try:
+            d = {**prove_entry(c["log"], i, pub, note), "statement": st, "public_key": str(c["key"].with_suffix(".pub"))}
+            verify_proof(d, pub, c["payload_type"])
+        except ValueError as e:   # TLogError, ProofError, NoteError: no claim is made for this figure
+            out[name] = {"error": str(e), "index": i, "statement": st}
+            continue
+        f = c["root"] / st["predicate"]["file"]
+        d["file_matches"] = f.is_file() and file_sha256(f) == st["subject"][0]["digest"]["sha256"]
+        out[name] = d
+    return out

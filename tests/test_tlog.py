@@ -1,4 +1,4 @@
-"""por_lab.tlog: RFC 9162 Merkle proofs against the published vectors and a second implementation (pymerkle),
+"""por_lab.tlog and por_lab.tlog_note: RFC 9162 Merkle proofs against the published vectors and a second implementation (pymerkle),
 the file-backed tree, C2SP signed notes and checkpoints."""
 import base64
 import json
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from por_lab import tlog as T
+from por_lab import tlog_note as N
 
 VEC = json.loads((Path(__file__).parent / "test_tlog_vectors.json").read_text())
 LEAVES = [bytes.fromhex(h) for h in VEC["leaf_inputs_hex"]]
@@ -102,43 +103,43 @@ def test_signed_note_go_vectors():
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     key = Ed25519PrivateKey.from_private_bytes(b(sk.split("+", 4)[4])[1:])
     vkey = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
-    assert T.verifier_key("PeterNeumann", key.public_key()) == vkey
+    assert N.verifier_key("PeterNeumann", key.public_key()) == vkey
     text = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
     peter = "\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
     enoch = "\u2014 EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n"
-    assert T.sign_note(text, "PeterNeumann", key) == text + "\n" + peter
-    name, pub = T.parse_verifier_key(vkey)
-    assert T.open_note(text + "\n" + peter + enoch, name, pub) == text    # TestOpen: two signatures, one known
-    en, epub = T.parse_verifier_key("EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop")
-    assert T.open_note(text + "\n" + peter + enoch, en, epub) == text
-    with pytest.raises(T.NoteError, match="not signed by the trusted key"):
-        T.open_note(text + "\n" + enoch, name, pub)
+    assert N.sign_note(text, "PeterNeumann", key) == text + "\n" + peter
+    name, pub = N.parse_verifier_key(vkey)
+    assert N.open_note(text + "\n" + peter + enoch, name, pub) == text    # TestOpen: two signatures, one known
+    en, epub = N.parse_verifier_key("EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop")
+    assert N.open_note(text + "\n" + peter + enoch, en, epub) == text
+    with pytest.raises(N.NoteError, match="not signed by the trusted key"):
+        N.open_note(text + "\n" + enoch, name, pub)
     for bad in ("PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", vkey[:-3], "Peter Neumann+c74f20a3+AR"):
-        with pytest.raises(T.NoteError):
-            T.parse_verifier_key(bad)
+        with pytest.raises(N.NoteError):
+            N.parse_verifier_key(bad)
 
 
 def test_checkpoint_round_trip_and_bad_input():
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     k, other = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
-    cp = T.Checkpoint("por-lab.test/log", 8, ROOTS[8])
+    cp = N.Checkpoint("por-lab.test/log", 8, ROOTS[8])
     note = cp.sign(k)
     assert note.startswith("por-lab.test/log\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n\n\u2014 por-lab.test/log ")
-    assert T.Checkpoint.open(note, k.public_key(), "por-lab.test/log") == cp
-    with pytest.raises(T.NoteError, match="from log 'por-lab.test/log', not from"):
-        T.Checkpoint.open(note, k.public_key(), "por-lab.test/other")
-    with pytest.raises(T.NoteError, match="not signed by the trusted key"):
-        T.Checkpoint.open(note, other.public_key())
+    assert N.Checkpoint.open(note, k.public_key(), "por-lab.test/log") == cp
+    with pytest.raises(N.NoteError, match="from log 'por-lab.test/log', not from"):
+        N.Checkpoint.open(note, k.public_key(), "por-lab.test/other")
+    with pytest.raises(N.NoteError, match="not signed by the trusted key"):
+        N.Checkpoint.open(note, other.public_key())
     for bad in (note.replace("\n8\n", "\n08\n"), note.replace("\n8\n", "\n9\n"), note[:-2], "x\n"):
-        with pytest.raises(T.NoteError):
-            T.Checkpoint.open(bad, k.public_key())
+        with pytest.raises(N.NoteError):
+            N.Checkpoint.open(bad, k.public_key())
 
 
 def test_canonical_json_equals_rfc8785_on_random_json():
     """The fast RFC 8785 serialiser (C json + checks, exact fallback) gives the bytes of the reference package."""
     rfc8785 = pytest.importorskip("rfc8785")
     from hypothesis import given, settings, strategies as st
-    from por_lab.tlog_log import canonical_json
+    from por_lab.tlog_canonical import canonical_json
     leaf = st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.floats(allow_nan=False, allow_infinity=False) \
         | st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=8) | st.sampled_from(["a:1.0,", "x.0]", "1e-7"]) \
         | st.sampled_from([1e-4, 9.999999999999999e-05, 2.0 ** 53, 2.0 ** 53 - 1, -(2.0 ** 53 - 1), 1e16, 9999999999999998.0,

@@ -9,7 +9,8 @@ import time
 import pytest
 
 from por_lab.sonate import receipts as R
-from por_lab.tlog_log import TLog, verify_tlog
+from por_lab.tlog_log import TLog
+from por_lab.tlog_verify import verify_tlog
 
 SCORE = {"r_m": 0.5, "resonance_quality": "STRONG", "flags": [], "model_id": "m", "constitution": "c"}
 

@@ -24,7 +24,7 @@ def _default_key() -> Path:
 
 
 def _pub(args):
-    from por_lab.tlog import load_public_key
+    from por_lab.tlog_keys import load_public_key
     return load_public_key(args.pub[0] if args.pub else _default_key().with_suffix(".pub"))
 
 
@@ -71,7 +71,7 @@ def cmd_checkpoint(args) -> int:
 
 
 def cmd_prove(args) -> int:
-    from por_lab.tlog_log import prove_entry
+    from por_lab.tlog_verify import prove_entry
     if args.index is None:                       # prove VALUE_NAME: the paper's provenance log
         from por_lab.provenance import prove
         d = prove(args.target)
@@ -88,8 +88,8 @@ def cmd_prove(args) -> int:
 
 
 def cmd_check_proof(args) -> int:
-    from por_lab.tlog import load_public_key
-    from por_lab.tlog_log import check_proof
+    from por_lab.tlog_keys import load_public_key
+    from por_lab.tlog_verify import check_proof
     p = Path(args.proof)
     if not p.is_file():
         raise CliError(f"proof file {p} does not exist")

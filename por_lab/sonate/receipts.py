@@ -23,10 +23,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ..jsonl import TornTail
 from ..settings import settings
-from ..tlog import (KeyError_, ensure_secret, generate_keypair, key_id_of, load_private_key,  # noqa: F401 (re-exported)
-                          load_public_key, NoteError, Checkpoint)
-from ..jsonl import last_complete_line
-from ..tlog_log import TLog, TLogError, canonical_json, pae, read_checkpoints, torn_tail, verify_tlog
+from ..jsonl import JsonlLines, last_complete_line
+from ..tlog_canonical import canonical_json, pae
+from ..tlog_keys import (KeyError_, ensure_secret, generate_keypair, key_id_of, load_private_key,  # noqa: F401 (re-exported)
+                               load_public_key)
+from ..tlog_note import Checkpoint, NoteError
+from ..tlog_log import TLog, TLogError, read_checkpoints, torn_tail  # noqa: F401 (TLogError re-exported)
+from ..tlog_verify import verify_tlog
 
 # %% auto #0
 __all__ = ['GENESIS', 'RECEIPT_VERSION', 'sha256_hex', 'text_digest', 'default_key_path', 'Signer', 'SymbiTrustReceipt',
@@ -61,7 +64,7 @@ def _version() -> str:
 
 def default_key_path() -> Path:
     "The default private key: `[receipts] key_dir`/sonate.pem."
-    return Path(str(settings().get("receipts", "key_dir"))).expanduser() / "sonate.pem"
+    return Path(str(settings().receipts.key_dir)).expanduser() / "sonate.pem"
 
 # %% ../../nbs/24_sonate_receipts.ipynb #ef220bc5
 class Signer:
@@ -71,7 +74,7 @@ class Signer:
         self._key = private_key
         self.public_key = private_key.public_key()
         self.key_id = key_id_of(self.public_key)
-        self.payload_type = payload_type or settings().get("receipts", "payload_type")
+        self.payload_type = payload_type or settings().receipts.payload_type
         self.key_dir = Path(key_path).expanduser().parent if key_path else default_key_path().parent
 
     @classmethod
@@ -126,7 +129,7 @@ class SymbiTrustReceipt:
 # %% ../../nbs/24_sonate_receipts.ipynb #e6d441aa
 def settings_digest(section: str = "sonate") -> str:
     "SHA-256 of the canonical JSON of a settings section (what the calculator was configured with)."
-    return sha256_hex(json.dumps(settings().section(section), sort_keys=True, default=str, separators=(",", ":")))
+    return sha256_hex(json.dumps(settings()[section].as_dict(), sort_keys=True, default=str, separators=(",", ":")))
 
 
 def receipt_body(score: Mapping, prompt: str, reply: str, index: int, prev_hash: str, key_id: str, secret: bytes,
@@ -134,7 +137,7 @@ def receipt_body(score: Mapping, prompt: str, reply: str, index: int, prev_hash:
                  settings_sha256: str | None = None) -> dict:
     "The body of a receipt for a score mapping (e.g. `TurnScore.to_dict()`): all its fields, keyed digests of the texts (raw text only if `include_text`), ids and digests."
     if include_text is None:
-        include_text = bool(settings().get("receipts", "include_text"))
+        include_text = settings().receipts.include_text
     if not isinstance(secret, bytes) or len(secret) < 16:
         raise ValueError("receipt digests need the log's secret (>= 16 bytes)")
     d = dict(score)
@@ -159,20 +162,20 @@ class ReceiptLog:
 
     def __init__(self, path: str | os.PathLike, signer: Signer | None = None, fsync_every: int | None = None,
                  checkpoint_every: int | None = None, secret: bytes | None = None):
-        cfg = settings().section("receipts")
+        cfg = settings().receipts
         self.path, self.signer, self.tlog = Path(path).expanduser(), signer, None
-        self.fsync_every = int(cfg["fsync_every"] if fsync_every is None else fsync_every)
+        self.fsync_every = cfg.fsync_every if fsync_every is None else int(fsync_every)
         if self.fsync_every < 1:
             raise ValueError(f"fsync_every must be >= 1, got {self.fsync_every}")
-        self.include_text = bool(cfg["include_text"])
+        self.include_text = cfg.include_text
         self.torn_tail: TornTail | None = None
         self.head, self.next_index = GENESIS, 0
         if signer is None:
             if self.path.exists():
                 self._scan_tail()
             return
-        self.tlog = TLog(self.path, signer._key, fsync_every=self.fsync_every, origin_prefix=str(cfg["origin_prefix"]),
-                         checkpoint_every=int(cfg["checkpoint_every"] if checkpoint_every is None else checkpoint_every))
+        self.tlog = TLog(self.path, signer._key, fsync_every=self.fsync_every, origin_prefix=cfg.origin_prefix,
+                         checkpoint_every=cfg.checkpoint_every if checkpoint_every is None else int(checkpoint_every))
         try:
             if self.tlog.torn:
                 self.torn_tail = TornTail(**self.tlog.torn)
@@ -222,11 +225,10 @@ def _append_score(self, score, prompt: str, reply: str, include_text: bool | Non
 
 def _iter(self) -> Iterator[SymbiTrustReceipt]:
     "Every complete receipt, without checking signatures (use `verify_log` for that)."
-    from por_lab.tlog_log import iter_lines
-    for i, line in iter_lines(self.path):
+    for n, line in JsonlLines(self.path):
         env = json.loads(line)
         yield SymbiTrustReceipt(json.loads(base64.b64decode(env["payload"])), env["signatures"][0]["keyid"],
-                                sha256_hex(line), None, i + 1)
+                                sha256_hex(line), None, n)
 
 
 ReceiptLog.append_body, ReceiptLog.append_score, ReceiptLog.__iter__ = _append_body, _append_score, _iter
@@ -270,14 +272,6 @@ class VerifyReport:
                 "root": self.root, "checkpoints_checked": self.checkpoints_checked}
 
 # %% ../../nbs/24_sonate_receipts.ipynb #67e4f314
-def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    "(1-based line number, line without newline) of every complete line; streams, constant memory."
-    with open(path, "rb") as f:
-        for n, line in enumerate(f, start=1):
-            if line.endswith(b"\n"):
-                yield n, line[:-1]
-
-
 def _parse(line: bytes):
     env = json.loads(line)
     if not isinstance(env, dict) or set(env) != {"payload", "payloadType", "signatures"}:
@@ -303,22 +297,20 @@ def _verify_chain(path: str | os.PathLike, public_keys: Iterable[Ed25519PublicKe
     keys = {key_id_of(k): k for k in public_keys}
     if not keys:
         raise ValueError("at least one public key is needed to verify a log")
-    ptype = payload_type or settings().get("receipts", "payload_type")
+    ptype = payload_type or settings().receipts.payload_type
     rep = VerifyReport(str(path), key_ids=sorted(keys))
-    size = path.stat().st_size
 
     def bad(line_no, kind, detail):
         rep.first_bad = {"line": line_no, "kind": kind, "detail": detail}
         return rep
 
-    it = _lines(path)
+    lines = JsonlLines(path)            # (1-based line, bytes), streaming; a torn last line is reported after the loop
+    it = iter(lines)
     cur = next(it, None)
     expected, prev = 0, GENESIS
-    consumed = 0
     while cur is not None:
         line_no, line = cur
         nxt = next(it, None)
-        consumed += len(line) + 1
         try:
             env, payload, body, kid, sig = _parse(line)
         except (ValueError, KeyError, TypeError) as e:
@@ -355,9 +347,8 @@ def _verify_chain(path: str | os.PathLike, public_keys: Iterable[Ed25519PublicKe
         rep.n_ok += 1
         cur = nxt
     rep.head = prev
-    if consumed < size:
-        rep.torn_tail = {"offset": consumed, "size": size - consumed,
-                         "detail": f"{size - consumed} bytes after the last complete receipt (an interrupted append)"}
+    if (t := lines.torn_tail) is not None:
+        rep.torn_tail = {"offset": t.offset, "size": t.size, "detail": f"{t.size} bytes after the last complete receipt (an interrupted append)"}
     if expect_count is not None and rep.n_ok != expect_count:
         return bad(None, "deletion", f"{rep.n_ok} receipts, expected {expect_count} (receipts missing at the end?)")
     if expect_head is not None and rep.head != expect_head:
