@@ -106,7 +106,7 @@ def part_paths(model: LocalModel) -> list[Path]:
 
 # %% ../../nbs/34_bench_local_model.ipynb #39f319d0
 def _model_dir(model_dir) -> Path:
-    d = Path(str(settings().get("bench", "local_model_dir") if model_dir is None else model_dir)).expanduser()
+    d = Path(str(settings().bench.local_model_dir if model_dir is None else model_dir)).expanduser()
     return d if d.is_absolute() else settings().root / d
 
 
@@ -158,13 +158,9 @@ def assemble(model: LocalModel, model_dir=None, paths: list[Path] | None = None)
 
 def local_model_path(name: str | None = None, model_dir=None) -> Path:
     "The verified GGUF file of local model `name` (default: settings [bench] local_model_name), assembled on first use."
-    return assemble(local_model(name or str(settings().get("bench", "local_model_name"))), model_dir)
+    return assemble(local_model(name or settings().bench.local_model_name), model_dir)
 
 # %% ../../nbs/34_bench_local_model.ipynb #ed5edcdc
-def _cfg(value, key):
-    return settings().get("bench", key) if value is None else value
-
-
 def free_port(host: str = "127.0.0.1") -> int:
     "A TCP port that is free on `host` right now."
     with socket.socket() as s:
@@ -186,17 +182,18 @@ class LocalModelServer:
     def __init__(self, model: str | None = None, host: str | None = None, port: int | None = None,
                  n_threads: int | None = None, n_ctx: int | None = None, log: str | os.PathLike | None = None,
                  startup_timeout: float | None = None, model_path: str | os.PathLike | None = None):
-        self.model = local_model(str(_cfg(model, "local_model_name")))
+        b = settings().bench
+        self.model = local_model(str(b.local_model_name if model is None else model))
         self.model_path = Path(model_path) if model_path else None
         self.alias = self.model.name
-        self.host = str(_cfg(host, "local_host"))
-        self.port = int(_cfg(port, "local_port"))
-        self.n_threads = int(_cfg(n_threads, "local_n_threads"))
-        self.n_ctx = int(_cfg(n_ctx, "local_n_ctx"))
-        log = Path(str(_cfg(log, "local_log"))).expanduser()
+        self.host = str(b.local_host if host is None else host)
+        self.port = int(b.local_port if port is None else port)
+        self.n_threads = int(b.local_n_threads if n_threads is None else n_threads)
+        self.n_ctx = int(b.local_n_ctx if n_ctx is None else n_ctx)
+        log = Path(str(b.local_log if log is None else log)).expanduser()
         log = log if log.is_absolute() else settings().root / log
         self.log = log.with_name(f"{log.stem}.{self.alias}{log.suffix}")
-        self.startup_timeout = float(_cfg(startup_timeout, "local_startup_timeout"))
+        self.startup_timeout = float(b.local_startup_timeout if startup_timeout is None else startup_timeout)
         if self.n_threads < 1: raise ValueError(f"n_threads must be >= 1, got {self.n_threads}")
         if not 0 <= self.port < 65536: raise ValueError(f"port must be in [0, 65535], got {self.port}")
         self.proc: subprocess.Popen | None = None

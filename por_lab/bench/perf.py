@@ -62,10 +62,10 @@ def _baseline(ep: Endpoint, prompts, max_tokens: int, stop) -> dict:
 def perf_bench(endpoint: Endpoint, levels: list[int] | None = None, n_requests: int | None = None,
                max_tokens: int | None = None, task: Task | None = None, cache_items: int = 8) -> dict:
     "Throughput and latency at each concurrency level, a sequential httpx baseline, and the zero-call cache rerun."
-    b = settings().section("bench")
-    levels = list(levels or b["perf_concurrency"])
-    n = int(n_requests or b["perf_requests"])
-    max_tokens = int(max_tokens or b["perf_max_tokens"])
+    b = settings().bench
+    levels = list(levels or b.perf_concurrency)
+    n = int(n_requests or b.perf_requests)
+    max_tokens = int(max_tokens or b.perf_max_tokens)
     if n < 1 or any(int(c) < 1 for c in levels):
         raise ValueError(f"n_requests and every concurrency level must be >= 1, got {n}, {levels}")
     task = task or load_task("arithmetic_easy", n_items=n * (len(levels) + 1))

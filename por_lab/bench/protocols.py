@@ -20,7 +20,7 @@ from typing import Any
 
 from ..artifacts import atomic_write_text
 from ..jsonl import JsonlError, read_jsonl
-from .clients import (Endpoint, EndpointError, ModelClient, ResponseCache, resolve_endpoint)
+from .clients import (Endpoint, EndpointError, ModelClient, ResponseCache, default_cache_path, resolve_endpoint)
 from .tasks import Item, Task
 from ..settings import settings
 
@@ -88,11 +88,13 @@ def make_run_config(task: Task, protocol: str, models: list[str], samples: int |
     need = 2 if protocol == "pair" else 1
     if len(models) != need:
         raise ValueError(f"the {protocol} protocol needs {need} model{'s' * (need > 1)}, got {len(models)}: {models}")
-    b = settings().section("bench")
-    pick = lambda arg, sect, key: arg if arg is not None else (sect.get(key) if sect.get(key) is not None else b[key])
-    rc = RunConfig(protocol, list(models), int(pick(samples, task.protocol, "samples")), int(pick(rounds, task.protocol, "rounds")),
-                   float(pick(temperature, task.generation, "temperature")), int(pick(max_tokens, task.generation, "max_tokens")),
-                   task.generation.get("top_p"), int(pick(seed, task.protocol, "seed")))
+    b = settings().bench
+    pick = lambda arg, sect, key, default: arg if arg is not None else (sect.get(key) if sect.get(key) is not None else default)
+    rc = RunConfig(protocol, list(models), int(pick(samples, task.protocol, "samples", b.samples)),
+                   int(pick(rounds, task.protocol, "rounds", b.rounds)),
+                   float(pick(temperature, task.generation, "temperature", b.temperature)),
+                   int(pick(max_tokens, task.generation, "max_tokens", b.max_tokens)),
+                   task.generation.get("top_p"), int(pick(seed, task.protocol, "seed", b.seed)))
     if rc.samples < 1: raise ValueError(f"samples must be >= 1, got {rc.samples}")
     if not 0 <= rc.rounds <= 10: raise ValueError(f"rounds must be in [0, 10], got {rc.rounds}")
     if not 0 <= rc.temperature <= 2: raise ValueError(f"temperature must be in [0, 2], got {rc.temperature}")
@@ -257,7 +259,7 @@ async def _run(task, rc, endpoints, out, client_kwargs, progress, max_in_flight,
     clients = {}
     cache = client_kwargs.pop("cache", None)
     if cache is None or cache is True:
-        cache = ResponseCache(settings().root / Path(str(settings().get("bench", "cache"))).expanduser())
+        cache = ResponseCache(default_cache_path())
     elif cache is not False and not isinstance(cache, ResponseCache):
         cache = ResponseCache(cache)
     for ep in endpoints:

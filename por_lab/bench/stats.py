@@ -47,8 +47,8 @@ def _check_pairs(x, y):
 def bootstrap_diff_ci(x, y, n_boot: int | None = None, level: float | None = None, seed: int | None = None) -> tuple[float, float]:
     "Paired percentile-bootstrap CI of mean(y) - mean(x)."
     x, y = _check_pairs(x, y)
-    n_boot = int(settings().get("bench", "bootstrap_resamples") if n_boot is None else n_boot)
-    level = float(settings().get("bench", "ci_level") if level is None else level)
+    n_boot = int(settings().bench.bootstrap_resamples if n_boot is None else n_boot)
+    level = float(settings().bench.ci_level if level is None else level)
     if n_boot < 100: raise ValueError(f"n_boot must be >= 100, got {n_boot}")
     if not 0 < level < 1: raise ValueError(f"level must be in (0, 1), got {level}")
     d, n = (y - x).astype(np.float64), len(x)
@@ -65,7 +65,7 @@ def bootstrap_diff_ci(x, y, n_boot: int | None = None, level: float | None = Non
 def wilson(k: int, n: int, level: float | None = None) -> tuple[float, float]:
     "Wilson score interval of a proportion k/n."
     if n <= 0 or not 0 <= k <= n: raise ValueError(f"need 0 <= k <= n and n > 0, got k={k}, n={n}")
-    level = float(settings().get("bench", "ci_level") if level is None else level)
+    level = float(settings().bench.ci_level if level is None else level)
     z = _st.norm.ppf(1 - (1 - level) / 2)
     p = k / n
     mid, half = p + z * z / (2 * n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
@@ -155,7 +155,7 @@ def pair_flips(p: dict) -> list[dict]:
 def por_gain(solo: str | os.PathLike, pair: str | os.PathLike, self_consistency: str | os.PathLike | None = None,
              n_boot: int | None = None, level: float | None = None, seed: int | None = None) -> dict:
     "PoR-Gain of a pair run over a solo run (and vs a self-consistency run), paired by item content."
-    level = float(settings().get("bench", "ci_level") if level is None else level)
+    level = float(settings().bench.ci_level if level is None else level)
     paths = {"solo": solo, "pair": pair, **({"self-consistency": self_consistency} if self_consistency else {})}
     loaded = {}
     for name, path in paths.items():
@@ -223,5 +223,7 @@ def gain_plot(res: dict):
     gerr = hv.ErrorBars([(k, c["gain"], max(0.0, c["gain"] - c["ci_low"]), max(0.0, c["ci_high"] - c["gain"])) for k, c in comps.items()],
                         "comparison", ["gain", "neg", "pos"])
     gains = (hv.Scatter(pts, "comparison", "gain").opts(size=8) * gerr * hv.HLine(0).opts(color="grey", line_dash="dashed")
-             if hasattr(hv, "HLine") else hv.Scatter(pts, "comparison", "gain") * gerr).opts(title="Paired gain (accuracy points)")
+             if hasattr(hv, "HLine") else hv.Scatter(pts, "comparison", "gain") * gerr)
+    # a short title (the unit goes on the axis) and slanted labels: half a dashboard row is narrow
+    gains = gains.opts(title="Paired gain", ylabel="gain (accuracy points)", xrotation=15)
     return (bars * err + gains).cols(2)
