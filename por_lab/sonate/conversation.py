@@ -1,4 +1,4 @@
-"""`parse_conversation`: the turns of a conversation from `User:` / `AI:` lines, a JSON list or JSONL, with an error that says what is wrong and where.
+"""`parse_conversation`: the turns of a conversation from `User:` / `AI:` lines, a JSON list or JSONL, with an error that says what is wrong and where; `conversation_drift`: its coherence, stability and drift in the vocabulary of `por_lab.metrics`.
 
 Docs: https://por-lab.github.io/por_lab/sonate_conversation.html.md"""
 
@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
+
 from ..jsonl import JsonlError, parse_jsonl_text
 from ..settings import settings
 
 # %% auto #0
-__all__ = ['ConversationError', 'parse_conversation']
+__all__ = ['ConversationError', 'parse_conversation', 'conversation_phases', 'conversation_drift']
 
 # %% ../../nbs/29a_sonate_conversation.ipynb #8388406d
 class ConversationError(ValueError):
@@ -87,3 +89,23 @@ def parse_conversation(text: str, max_turns: int | None = None, max_chars: int |
             if len(t[k]) > max_chars:
                 raise ConversationError(f"turn {n}: the {k} is {len(t[k]):,} characters; the limit is {max_chars:,} ([sonate] max_text_chars)")
     return turns
+
+# %% ../../nbs/29a_sonate_conversation.ipynb #4eff07b0
+def conversation_phases(prompt_vecs, reply_vecs):
+    "The phase Dataset of a conversation (time = turn 1..T) from the complex overlap of each turn's prompt and reply embeddings."
+    from por_lab.metrics import complex_overlap, pair_phase_dataset
+    U, R = (np.atleast_2d(np.asarray(v, dtype=float)) for v in (prompt_vecs, reply_vecs))
+    if U.shape != R.shape or U.ndim != 2:
+        raise ValueError(f"prompt and reply vectors must be two (turns, dim) arrays of one shape, got {U.shape} and {R.shape}")
+    if len(U) < 2:
+        raise ValueError(f"coherence, stability and drift need at least 2 turns, got {len(U)}")
+    return pair_phase_dataset(complex_overlap(U, R), time=np.arange(1, len(U) + 1),
+                              attrs={"source": "SONATE conversation (prompt vs reply)", "time_unit": "turn"})
+
+
+def conversation_drift(prompt_vecs, reply_vecs, window=1.0) -> dict:
+    "{'turns', 'coherence', 'stability', 'phase_drift'} of a conversation by the definitions of `por_lab.metrics` (window: fraction of the last turns, or (t0, t1))."
+    from por_lab.metrics import coherence, phase_drift, stability
+    ds = conversation_phases(prompt_vecs, reply_vecs)
+    return {"turns": int(ds.sizes["time"]), "coherence": float(coherence(ds, window)), "stability": float(stability(ds, window)),
+            "phase_drift": float(phase_drift(ds, window))}
