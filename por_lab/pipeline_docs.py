@@ -7,6 +7,8 @@ Docs: https://por-lab.github.io/por_lab/pipeline_docs.html.md"""
 # %% ../nbs/44_pipeline_docs.ipynb #4df1aaf6
 from __future__ import annotations
 
+import ast
+import html
 import json
 import os
 import re
@@ -22,8 +24,9 @@ from .pipeline_plan import discover_notebooks, notebook_name
 from .settings import Settings, settings
 
 # %% auto #0
-__all__ = ['cell_directives', 'docs_notebook', 'quarto_available', 'stage_docs', 'vendor_katex', 'vendor_panel_css',
-           'drop_webfonts', 'build_docs', 'readme_text', 'write_readme']
+__all__ = ['cell_directives', 'docs_notebook', 'figure_names', 'provenance_status', 'provenance_block', 'add_provenance',
+           'quarto_available', 'stage_docs', 'vendor_katex', 'vendor_panel_css', 'drop_webfonts', 'build_docs',
+           'readme_text', 'write_readme']
 
 # %% ../nbs/44_pipeline_docs.ipynb #06709b9f
 _DIRECTIVE = re.compile(r"^\s*#\|\s*([\w-]+)")
@@ -92,14 +95,113 @@ def docs_notebook(nb):
     _title_front_matter(nb)
     return nb
 
-# %% ../nbs/44_pipeline_docs.ipynb #9245b361
+# %% ../nbs/44_pipeline_docs.ipynb #539111fc
+_SAVE_FIGURE = re.compile(r"""save_figure\s*\([^"']*["']([\w.-]+)["']""")
+
+
+def figure_names(src: str) -> list[str]:
+    "Names of the paper figures a code cell saves: string-literal names of `save_figure` calls without `figures_dir`."
+    try:
+        tree = ast.parse(src)
+    except SyntaxError:           # IPython magics and the like: a plain search instead
+        return list(dict.fromkeys(_SAVE_FIGURE.findall(src)))
+    out = []
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Call) and getattr(n.func, "id", getattr(n.func, "attr", None)) == "save_figure":
+            kw = {k.arg: k.value for k in n.keywords}
+            name = n.args[1] if len(n.args) > 1 else kw.get("name")
+            if "figures_dir" not in kw and len(n.args) < 3 and isinstance(name, ast.Constant) and isinstance(name.value, str):
+                out.append(name.value)
+    return list(dict.fromkeys(out))
+
+# %% ../nbs/44_pipeline_docs.ipynb #70ca8f13
+_STYLE = {"verified": "#2e7d32", "changed": "#b26a00", "unverified": "#b26a00", "unsigned": "#757575"}
+
+
+def _short(h: str | None, n: int = 16) -> str:
+    h = h or "?"
+    return f'<code title="{html.escape(h)}">{html.escape(h[:n])}{"…" if len(h) > n else ""}</code>'
+
+
+def provenance_status(rec: dict | None) -> str:
+    "`verified`, `changed`, `unverified` or `unsigned` for a `signed_figures` record (None: not in the log)."
+    if rec is None:
+        return "unsigned"
+    if "error" in rec:
+        return "unverified"
+    return "verified" if rec.get("file_matches") else "changed"
+
+
+def provenance_block(name: str, rec: dict | None, error: str | None = None) -> str:
+    "The HTML block shown below a figure: what is signed for it, under which checkpoint, and how to check it."
+    status = "unverified" if error else provenance_status(rec)
+    e = html.escape
+    out = [f'<div class="por-provenance" data-figure="{e(name)}" data-status="{status}" style="border-left:4px solid '
+           f'{_STYLE[status]};background:#f7f7f7;padding:.45em .8em;margin:.3em 0 1.2em;font-size:.85em;line-height:1.5">']
+    head = f"<strong>Provenance of <code>{e(name)}</code></strong>"
+    if status == "unsigned":
+        out.append(f"{head}: <strong>not signed</strong>. The provenance log holds no statement for this figure (a "
+                   "docs build without <code>por-lab reproduce</code>, or a figure it did not make); nothing here is attested.")
+        return "\n".join(out) + "\n</div>"
+    if error or "error" in rec:
+        out.append(f"{head}: <strong>not verified</strong>: {e(error or rec['error'])}")
+        return "\n".join(out) + "\n</div>"
+    st = rec["statement"]
+    p = st["predicate"]
+    verdict = ("signed; inclusion proof and signatures verified when this page was built" if status == "verified" else
+               "signed and verified, but <strong>the file on disk has changed since</strong> (made again without signing)")
+    out += [f"{head}: {verdict}<br>",
+            f"<code>{e(p['file'])}</code> SHA-256 {_short(st['subject'][0]['digest']['sha256'])} · "
+            f"notebook <code>{e(p['notebook']['path'])}</code> "
+            + (f"at commit {_short(p['commit'], 10)}, " if p.get("commit") else "(no git commit recorded), ") +
+            f"profile <code>{e(str(p.get('profile')))}</code><br>",
+            f"leaf <strong>{rec['index']}</strong> of log <code>{e(rec['origin'])}</code>, included under the checkpoint "
+            f"of tree size <strong>{rec['size']}</strong>, root {_short(rec['root'])}<br>",
+            f"verify: <code>por-lab receipts prove {e(name)}</code>"]
+    return "\n".join(out) + "\n</div>"
+
+# %% ../nbs/44_pipeline_docs.ipynb #5b87a9a0
+def _block_cell(name: str, rec: dict | None, error: str | None):
+    return nbformat.v4.new_markdown_cell("```{=html}\n" + provenance_block(name, rec, error) + "\n```")
+
+
+def add_provenance(nb, notebook: str, records: dict, error: str | None = None) -> dict[str, str]:
+    "Put a provenance block below each cell of `nb` that saves a figure, and at the end for the log's other figures of `notebook`; {name: status}."
+    shown, cells = {}, []
+    for c in nb.cells:
+        cells.append(c)
+        for name in figure_names(c.source) if c.cell_type == "code" else []:
+            if name not in shown:
+                cells.append(_block_cell(name, records.get(name), error))
+                shown[name] = "unverified" if error else provenance_status(records.get(name))
+    rest = [n for n, r in sorted(records.items()) if n not in shown and r["statement"]["predicate"]["notebook"]["path"] == notebook]
+    if rest:
+        cells.append(nbformat.v4.new_markdown_cell("## Provenance of this page's other figures"))
+    for n in rest:
+        cells.append(_block_cell(n, records[n], error))
+        shown[n] = "unverified" if error else provenance_status(records[n])
+    nb.cells = cells
+    return shown
+
+
+def _signed_figures(s: Settings) -> tuple[dict, str | None]:
+    "The verified figure records of the project log, or ({}, why) when the log does not verify; ({}, None) without one."
+    if "receipts" not in s.sections():   # a project with no provenance log configured: every figure is unsigned
+        return {}, None
+    from por_lab.provenance import signed_figures
+    try:
+        return signed_figures(s.root), None
+    except (ValueError, OSError) as e:   # an edited entry, a wrong key: no figure is shown as signed
+        return {}, f"the provenance log does not verify ({e})"
+
+# %% ../nbs/44_pipeline_docs.ipynb #3e906efd
 def quarto_available() -> bool:
     "Whether the `quarto` command is installed."
     return shutil.which("quarto") is not None
 
 
-def stage_docs(s: Settings | None = None) -> tuple[Path, list[str]]:
-    "Stage `_quarto.yml` and the docs notebooks (executed copies where they exist) under `_build/site_src/`."
+def stage_docs(s: Settings | None = None) -> tuple[Path, list[str], dict[str, str]]:
+    "Stage `_quarto.yml` and the docs notebooks (executed copies where they exist, provenance beside each figure) under `_build/site_src/`."
     s = s or settings()
     src = s.path("build") / "site_src"
     shutil.rmtree(src, ignore_errors=True)
@@ -108,7 +210,8 @@ def stage_docs(s: Settings | None = None) -> tuple[Path, list[str]]:
     for extra in ("styles.css",):
         if (s.root / extra).exists():
             shutil.copy2(s.root / extra, src / extra)
-    unexecuted = []
+    unexecuted, figures = [], {}
+    records, error = _signed_figures(s)
     for p in discover_notebooks(s):
         name = notebook_name(p, s)
         executed = s.path("build") / "executed" / f"{name}.ipynb"
@@ -117,15 +220,17 @@ def stage_docs(s: Settings | None = None) -> tuple[Path, list[str]]:
         nb = nbformat.read(executed if executed.exists() else p, as_version=4)
         target = src / "nbs" / f"{name}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(docs_notebook(nb), target)
+        doc = docs_notebook(nb)
+        figures.update(add_provenance(doc, Path(p).resolve().relative_to(s.root.resolve()).as_posix(), records, error))
+        nbformat.write(doc, target)
     for asset in (s.root / "nbs").rglob("*"):
         if asset.is_file() and asset.suffix.lower() in (".png", ".svg", ".jpg", ".jpeg", ".gif", ".css") and ".ipynb_checkpoints" not in asset.parts:
             dst = src / asset.relative_to(s.root)
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(asset, dst)
-    return src, unexecuted
+    return src, unexecuted, figures
 
-
+# %% ../nbs/44_pipeline_docs.ipynb #22d1d74e
 def vendor_katex(site: Path) -> bool:
     "Serve KaTeX from the site itself instead of a CDN (equations render offline); False if no local copy is installed."
     local = Path(sys.prefix) / "share" / "por_lab" / "katex"
@@ -175,11 +280,11 @@ def drop_webfonts(site: Path) -> None:
         if "fonts.googleapis.com" in text:
             css.write_text(_WEBFONTS.sub("", text), encoding="utf-8")
 
-
+# %% ../nbs/44_pipeline_docs.ipynb #76bf6cfe
 def build_docs(s: Settings | None = None, renderer: str | None = None) -> dict:
     "Render the docs site into `[paths] site` from the staged notebooks, with Quarto if installed else smalldocs; atomic swap."
     s = s or settings()
-    src, unexecuted = stage_docs(s)
+    src, unexecuted, figures = stage_docs(s)
     renderer = renderer or ("quarto" if quarto_available() else "smalldocs")
     if renderer == "quarto":
         r = subprocess.run(["quarto", "render", str(src), "--no-execute"], capture_output=True, text=True)
@@ -208,7 +313,7 @@ def build_docs(s: Settings | None = None, renderer: str | None = None) -> dict:
     shutil.move(str(built), str(target))
     shutil.rmtree(old, ignore_errors=True)
     return {"renderer": renderer, "site": str(target), "pages": len(list(target.rglob("*.html"))),
-            "unexecuted": unexecuted, "warnings": warnings}
+            "unexecuted": unexecuted, "warnings": warnings, "figures": figures}
 
 # %% ../nbs/44_pipeline_docs.ipynb #7cea63b2
 def readme_text(index: Path | None = None) -> str:

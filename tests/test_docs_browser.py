@@ -1,6 +1,8 @@
 """The docs site in a real browser (headless Debian chromium through playwright): pages load, sidebar links work,
 HoloViews plots are drawn and equations are typeset by KaTeX served from site_libs/katex, with every request beyond
-localhost refused (as offline); pages that still try to reach the internet are named in a warning. A throw-away project is rendered by the real pipeline (as tests/test_pipeline.py does); the real _site is
+localhost refused (as offline); pages that still try to reach the internet are named in a warning. A figure page
+shows the provenance of each figure below it: verified (leaf, checkpoint, digest, the command that proves it) for a
+signed figure, "not signed" for one the provenance log does not hold. A throw-away project is rendered by the real pipeline (as tests/test_pipeline.py does); the real _site is
 checked too when it has been built. Screenshots go to _build/screenshots/."""
 import functools
 import http.server
@@ -173,6 +175,76 @@ def test_real_site_every_sidebar_link_loads(browser, page):
         assert plot_pages, "no page with a Bokeh plot was found"
         page.goto(plot_pages[0], wait_until="load")
         check_plot(page, "docs_plot_" + Path(plot_pages[0]).stem + ".png")
+        assert not page.errors, page.errors
+    finally:
+        httpd.shutdown()
+
+
+RECEIPTS = """[paper]
+text_width = 6.5
+[receipts]
+origin_prefix = por-lab.test
+provenance_log = _build/provenance/provenance.jsonl
+provenance_key_dir = _build/provenance/keys
+provenance_fsync_every = 1
+provenance_payload_type = application/vnd.in-toto+json
+"""
+
+
+@pytest.fixture(scope="module")
+def provenance_site(tmp_path_factory):
+    "A project whose figure page saves two figures: one signed into the provenance log (as `reproduce` does), one not."
+    root = make_project(tmp_path_factory.mktemp("provproj") / "proj", {
+        "index": nb("md:# Provenance test\n> figures with their provenance", "print('home')"),
+        "01_fig": nb("md:# Figures\n> one signed figure, one not",
+                     "import numpy as np, holoviews as hv\nfrom por_lab.artifacts import save_figure\nhv.extension('bokeh', inline=True)\n"
+                     "fig = hv.Curve((np.arange(50), np.sin(np.arange(50) / 5)), 'x', 'y').opts(width=500, height=220)\nfig",
+                     'save_figure(fig, "fig_signed", width=0.5)',
+                     'save_figure(fig * hv.Curve([(0, 0), (49, 1)]), "fig_unsigned", width=0.5)'),
+    }, navbar={"Home": "index", "Figures": "01_fig"}, extra_settings=RECEIPTS, workers=1)
+    old, cwd = os.environ.get("POR_LAB_ROOT"), os.getcwd()
+    os.environ["POR_LAB_ROOT"] = str(root)
+    os.chdir(root)
+    try:
+        from por_lab.pipeline import reproduce
+        from por_lab.pipeline_docs import build_docs
+        from por_lab.provenance import checkpoint, record
+        from por_lab.settings import load_settings
+        r = reproduce(paper=False, docs=False, progress=False, workers=1)
+        assert r.ok, r.table()
+        pdf = root / "paper" / "figures" / "fig_signed.pdf"
+        index = record("fig_signed", file=pdf, notebook=root / "nbs" / "01_fig.ipynb", profile="quick", root=root)
+        info = build_docs(load_settings(root=root))
+        cp = checkpoint(root)
+    finally:
+        os.chdir(cwd)
+        os.environ.pop("POR_LAB_ROOT", None) if old is None else os.environ.__setitem__("POR_LAB_ROOT", old)
+    assert info["figures"] == {"fig_signed": "verified", "fig_unsigned": "unsigned"}, info
+    from por_lab.provenance import file_sha256
+    return root / "_site", {"index": index, "size": cp["size"], "root": cp["root"], "sha256": file_sha256(pdf)}
+
+
+def test_figure_page_shows_verified_provenance_and_an_unsigned_note(provenance_site, browser, page):
+    site, signed = provenance_site
+    base, httpd = serve(site)
+    try:
+        page.goto(base + "nbs/01_fig.html", wait_until="load")
+        canvas = page.locator(".bk-Canvas").first
+        canvas.wait_for(state="visible", timeout=60_000)
+        ok = page.locator(".por-provenance[data-figure='fig_signed']")
+        ok.wait_for(state="visible")
+        text = ok.inner_text()
+        assert ok.get_attribute("data-status") == "verified", text
+        for part in (f"leaf {signed['index']}", f"tree size {signed['size']}", signed["root"][:16], signed["sha256"][:16],
+                     "nbs/01_fig.ipynb", "profile quick", "por-lab receipts prove fig_signed"):
+            assert part in text, (part, text)
+        assert ok.locator("code[title]").first.get_attribute("title") == signed["sha256"]   # the full digest, to copy
+        no = page.locator(".por-provenance[data-figure='fig_unsigned']")
+        assert no.get_attribute("data-status") == "unsigned" and "not signed" in no.inner_text()
+        assert "tree size" not in no.inner_text() and "receipts prove" not in no.inner_text()   # no claim for it
+        assert canvas.bounding_box()["y"] < ok.bounding_box()["y"] < no.bounding_box()["y"]   # below the plot, in page order
+        ok.scroll_into_view_if_needed()
+        page.screenshot(path=SHOTS / "docs_provenance.png", full_page=True)
         assert not page.errors, page.errors
     finally:
         httpd.shutdown()
