@@ -10,7 +10,9 @@ __all__ = []
 # %% ../nbs/00c_api.ipynb #8348caf3
 __version__ = "0.1.0"
 
+
 import importlib as _importlib
+
 
 # name -> module that defines it (import-linter cannot see these imports: they are strings, loaded on use)
 _API = {
@@ -41,7 +43,7 @@ _API = {
 }
 __all__ = sorted(_API) + ["__version__"]
 
-
+# %% ../nbs/00c_api.ipynb #325607c0
 def __getattr__(name: str):
     "Load a curated name on first use (PEP 562)."
     mod = _API.get(name)

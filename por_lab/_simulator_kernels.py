@@ -281,7 +281,7 @@ def _drift_sparse(theta, omega, K, a, b, pure, indptr, indices, weights, out):
                 acc += weights[k] * h
         out[i] = omega[i] + K * acc
 
-
+# %% ../nbs/03a_simulator_kernels.ipynb #15e4e4b5
 @nb.njit(**_JIT)
 def _drift(theta, omega, K, a, b, pure, code, indptr, indices, weights, out, w1, w2, w3, w4):
     "out = ω + K Σ_j A_ij H(θ_j − θ_i) for one replica (code: 0 chain, 1 ring, 2 all, 3 sparse); w1..w4 scratch of length N."
@@ -324,7 +324,7 @@ def _euler_update(theta, f0, h, sq, z, noisy):
         for i in range(theta.size):
             theta[i] += f0[i] * h
 
-
+# %% ../nbs/03a_simulator_kernels.ipynb #d32655a8
 @nb.njit(**_INLINE)
 def _heun_update(theta, f0, f1, h, sq, z, noisy):
     "θ += (f0 + f1) h (+ sq z)."

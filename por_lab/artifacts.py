@@ -211,7 +211,7 @@ def text_boxes(fig) -> list[dict]:
         Text.draw = draw
     return boxes
 
-
+# %% ../nbs/01_artifacts.ipynb #99c92d6f
 def text_problems(boxes: list[dict], tol: float = 0.5) -> list[str]:
     "What makes a figure unreadable: pairs of overlapping texts (by more than `tol` points each way), and texts with nan/inf."
     out = [f"text {b['text']!r} shows a non-finite number" for b in boxes if re.search(r"\b(nan|inf)\b", b["text"], re.I)]
@@ -257,7 +257,7 @@ def _file_sha(path: Path) -> str:
     import hashlib
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
-
+# %% ../nbs/01_artifacts.ipynb #0bae4bd4
 def save_figure(obj, name: str, figures_dir: str | os.PathLike | None = None, dpi: int = 200,
                 fig_inches: float | tuple | None = None, width: float = 1.0, aspect: float | None = None) -> dict[str, Path]:
     "Save a HoloViews object or matplotlib Figure in the paper style at `width` x text width as `NAME.pdf`/`.png` + a `NAME.json` sidecar."

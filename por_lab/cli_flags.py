@@ -41,7 +41,7 @@ def _current(section: str, key: str) -> str:
     except (SettingsError, OSError):
         return "?"
 
-
+# %% ../nbs/00e_cli_flags.ipynb #8c18ac5e
 def add_flags(parser: argparse.ArgumentParser, section: str, *keys: str, flags: dict[str, str] | None = None,
               **help_extra: str) -> None:
     """Add `--KEY` for each declared `section` key: type, range, help from the schema; default None (read at run time, `resolve`).

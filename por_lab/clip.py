@@ -16,6 +16,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from fastcore.basics import patch
+
 from .settings import settings, seed_sequence
 from .artifacts import atomic_path
 
@@ -61,7 +63,7 @@ def _open_clip_module():
     import open_clip
     return open_clip
 
-
+# %% ../nbs/11_clip.ipynb #4ca91fb5
 def import_open_clip(model_config: str | None = None):
     "Import open_clip (repairing torchvision if needed) with `por-tiny-clip` and `model_config` (default: settings) registered."
     oc = _open_clip_module()
@@ -107,7 +109,7 @@ def _check_model_name(oc, model_name: str) -> None:
         hint = f"; did you mean {', '.join(close)}?" if close else f"; {len(known)} are known (open_clip.list_models())"
         raise ValueError(f"unknown open_clip model {model_name!r}{hint}")
 
-
+# %% ../nbs/11_clip.ipynb #250e6c3d
 def resolve_device(device: str | None = None) -> str:
     "The torch device to use: `device`, else `[multimodal] clip_device`; a GPU that is asked for must be present."
     import torch
@@ -146,7 +148,7 @@ def _cached_tag_file(oc, model_name: str, tag: str, cache_dir: str | None) -> tu
                 return hit, cfg
     return None, cfg
 
-
+# %% ../nbs/11_clip.ipynb #6c37fb5e
 def resolve_weights(model_name: str, pretrained: str | None, allow_download: bool = False,
                     cache_dir: str | None = None) -> dict[str, Any]:
     "How to load `model_name`'s weights: open_clip keyword arguments plus a description; raises `ClipWeightsMissing` when there are none."
@@ -251,48 +253,56 @@ class ClipEncoder:
                      "random_weights": bool(random_weights) or self.model_name == TINY_MODEL,
                      "device": self.device, "open_clip": oc.__version__, "torch": torch.__version__}
 
-    def _run(self, batches, fn) -> np.ndarray:
-        import torch
-        out = []
-        with torch.no_grad():
-            for b in batches:
-                e = fn(b.to(self.device)).float()
-                e = torch.nn.functional.normalize(e, dim=-1)
-                out.append(e.cpu().numpy())
-        if not out:
-            return np.zeros((0, self.embed_dim or 0), np.float32)
-        res = np.concatenate(out).astype(np.float32, copy=False)
-        if not np.all(np.isfinite(res)):
-            raise ValueError(f"model {self.model_name!r} produced non-finite embeddings (weights {self.info['weights']})")
-        self.embed_dim = res.shape[1]
-        return res
-
-    def encode_images(self, images: Sequence, names: Sequence[str] | None = None) -> np.ndarray:
-        "Embeddings `(n, d)` of a list of images (paths, PIL images, arrays), unit-normalised, `float32`."
-        import torch
-        images = list(images)
-        names = list(names) if names is not None else [f"image[{i}]" for i in range(len(images))]
-        def batches():
-            for i in range(0, len(images), self.batch_size):
-                yield torch.stack([self.preprocess(to_pil(im, nm)) for im, nm in
-                                   zip(images[i:i + self.batch_size], names[i:i + self.batch_size])])
-        return self._run(batches(), self.model.encode_image)
-
-    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
-        "Embeddings `(n, d)` of a list of strings, unit-normalised, `float32`."
-        texts = list(texts)
-        for i, t in enumerate(texts):
-            if not isinstance(t, str):
-                raise TypeError(f"text[{i}] must be a string, got {type(t).__name__}")
-        def batches():
-            for i in range(0, len(texts), self.batch_size):
-                yield self.tokenizer(texts[i:i + self.batch_size])
-        return self._run(batches(), self.model.encode_text)
-
-    def __repr__(self):
-        return f"ClipEncoder({self.model_name!r}, weights={self.info['weights']!r}, device={self.device!r})"
+# %% ../nbs/11_clip.ipynb #4c309f7f
+@patch
+def _run(self: ClipEncoder, batches, fn) -> np.ndarray:
+    import torch
+    out = []
+    with torch.no_grad():
+        for b in batches:
+            e = fn(b.to(self.device)).float()
+            e = torch.nn.functional.normalize(e, dim=-1)
+            out.append(e.cpu().numpy())
+    if not out:
+        return np.zeros((0, self.embed_dim or 0), np.float32)
+    res = np.concatenate(out).astype(np.float32, copy=False)
+    if not np.all(np.isfinite(res)):
+        raise ValueError(f"model {self.model_name!r} produced non-finite embeddings (weights {self.info['weights']})")
+    self.embed_dim = res.shape[1]
+    return res
 
 
+@patch
+def encode_images(self: ClipEncoder, images: Sequence, names: Sequence[str] | None = None) -> np.ndarray:
+    "Embeddings `(n, d)` of a list of images (paths, PIL images, arrays), unit-normalised, `float32`."
+    import torch
+    images = list(images)
+    names = list(names) if names is not None else [f"image[{i}]" for i in range(len(images))]
+    def batches():
+        for i in range(0, len(images), self.batch_size):
+            yield torch.stack([self.preprocess(to_pil(im, nm)) for im, nm in
+                               zip(images[i:i + self.batch_size], names[i:i + self.batch_size])])
+    return self._run(batches(), self.model.encode_image)
+
+# %% ../nbs/11_clip.ipynb #d2cc9390
+@patch
+def encode_texts(self: ClipEncoder, texts: Sequence[str]) -> np.ndarray:
+    "Embeddings `(n, d)` of a list of strings, unit-normalised, `float32`."
+    texts = list(texts)
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise TypeError(f"text[{i}] must be a string, got {type(t).__name__}")
+    def batches():
+        for i in range(0, len(texts), self.batch_size):
+            yield self.tokenizer(texts[i:i + self.batch_size])
+    return self._run(batches(), self.model.encode_text)
+
+
+@patch
+def __repr__(self: ClipEncoder):
+    return f"ClipEncoder({self.model_name!r}, weights={self.info['weights']!r}, device={self.device!r})"
+
+# %% ../nbs/11_clip.ipynb #19cd02f6
 _ENCODERS: dict = {}
 
 

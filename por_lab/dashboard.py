@@ -122,7 +122,7 @@ def _start(session, port: int, address: str, allow_origin):
             raise InputError(f"cannot listen on address {address!r}: {e.strerror or e}") from None
         raise
 
-
+# %% ../nbs/41_dashboard.ipynb #28169926
 def serve(port: int | None = None, address: str | None = None, show: bool = False, allow_origin: list[str] | tuple = (),
           ready=None, **preload):
     "Serve the dashboard (blocks until interrupted); default 127.0.0.1 and [dashboard] port. `ready(url)` is called once listening."

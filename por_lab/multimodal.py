@@ -221,7 +221,7 @@ def stability(self: MultimodalResonator, window: float | None = None):
     "Phase-locking value of the pair's relative phase over the window, in [0, 1] (`por_lab.metrics.stability`)."
     return self._out(np.asarray(_m.stability(self.phase_dataset(), self._w(window)).values))
 
-
+# %% ../nbs/12_multimodal.ipynb #1141ef01
 @patch
 def phase_drift(self: MultimodalResonator, window: float | None = None):
     "Spread of the two effective frequencies over the window, |dψ/dt|/2, rad per unit time (`por_lab.metrics.phase_drift`)."

@@ -38,7 +38,7 @@ def _peak_bytes(fn) -> int:
 def _perf(key: str, value):
     return getattr(settings().multimodal_perf, key) if value is None else value  # settings.ini [multimodal.perf]
 
-
+# %% ../nbs/13_multimodal_perf.ipynb #19c7bd81
 def time_resonator(n_pairs: int | None = None, iterations: int | None = None, dim: int | None = None,
                    noise_level: float | None = None, seed: int | None = None) -> dict:
     "Wall and CPU seconds of `run(iterations)` on `n_pairs` controlled pairs for the planar and full paths, and peak memory."
@@ -93,7 +93,7 @@ def time_encode(n_pairs: int | None = None, model: str | None = None, sample: in
             "text_s_per_item": round(t_txt / sample, 4), "per_pair_s": round(per_pair, 4),
             "extrapolated_s": round(per_pair * n_pairs, 1), "n_pairs": n_pairs}
 
-
+# %% ../nbs/13_multimodal_perf.ipynb #a01e7bbf
 def benchmark(n_pairs: int | None = None, iterations: int | None = None, dim: int | None = None,
               noise_level: float | None = None, encode_model: str | None = None, encode_sample: int | None = None,
               encode: bool = True) -> dict:

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from fastcore.basics import patch
+
 # %% auto #0
 __all__ = ['TOPOLOGIES', 'Coupling', 'sakaguchi', 'make_coupling', 'Topology', 'make_topology', 'drift_numpy']
 
@@ -25,7 +27,7 @@ def _finite_vector(x, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be finite numbers, got {a.tolist()}")
     return a
 
-
+# %% ../nbs/02_phase_lock.ipynb #6e6fbdca
 @dataclass(frozen=True)
 class Coupling:
     "A harmonic coupling function H(Δ) = Σ_m a_m sin(mΔ) + b_m cos(mΔ), m = 1..M."
@@ -57,27 +59,33 @@ class Coupling:
         a, b = self.coefficients()
         return self.harmonics == 1 and b[0] == 0.0
 
-    def __call__(self, delta):
-        "H(Δ), elementwise."
-        d = np.asarray(delta, dtype=float)
-        a, b = self.coefficients()
-        out = np.zeros_like(d)
-        for m in range(1, self.harmonics + 1):
-            if a[m - 1]:
-                out = out + a[m - 1] * np.sin(m * d)
-            if b[m - 1]:
-                out = out + b[m - 1] * np.cos(m * d)
-        return out
-
-    def to_dict(self) -> dict:
-        return {"sin": list(self.sin), "cos": list(self.cos)}
-
-    def __str__(self):
-        terms = [f"{v:g}·sin({m}Δ)" if m > 1 else f"{v:g}·sinΔ" for m, v in enumerate(self.sin, 1) if v]
-        terms += [f"{v:g}·cos({m}Δ)" if m > 1 else f"{v:g}·cosΔ" for m, v in enumerate(self.cos, 1) if v]
-        return " + ".join(terms) or "0"
+# %% ../nbs/02_phase_lock.ipynb #b7109832
+@patch
+def __call__(self: Coupling, delta):
+    "H(Δ), elementwise."
+    d = np.asarray(delta, dtype=float)
+    a, b = self.coefficients()
+    out = np.zeros_like(d)
+    for m in range(1, self.harmonics + 1):
+        if a[m - 1]:
+            out = out + a[m - 1] * np.sin(m * d)
+        if b[m - 1]:
+            out = out + b[m - 1] * np.cos(m * d)
+    return out
 
 
+@patch
+def to_dict(self: Coupling) -> dict:
+    return {"sin": list(self.sin), "cos": list(self.cos)}
+
+
+@patch
+def __str__(self: Coupling):
+    terms = [f"{v:g}·sin({m}Δ)" if m > 1 else f"{v:g}·sinΔ" for m, v in enumerate(self.sin, 1) if v]
+    terms += [f"{v:g}·cos({m}Δ)" if m > 1 else f"{v:g}·cosΔ" for m, v in enumerate(self.cos, 1) if v]
+    return " + ".join(terms) or "0"
+
+# %% ../nbs/02_phase_lock.ipynb #1723d8b5
 def sakaguchi(alpha: float) -> Coupling:
     "The Kuramoto–Sakaguchi rule H(Δ) = sin(Δ − α), α in radians."
     if not math.isfinite(alpha):
@@ -110,7 +118,7 @@ def make_coupling(spec: Any = "sin") -> Coupling:
 TOPOLOGIES = ("chain", "ring", "all")
 _TOPOLOGY_CODES = {"chain": 0, "ring": 1, "all": 2, "sparse": 3}
 
-
+# %% ../nbs/02_phase_lock.ipynb #2dc61ba9
 @dataclass(frozen=True, eq=False)
 class Topology:
     "Who couples to whom: kind 'chain' | 'ring' | 'all' | 'sparse', size n, CSR arrays for 'sparse'."
@@ -141,25 +149,29 @@ class Topology:
             rows, cols = np.r_[rows, n - 1, 0], np.r_[cols, 0, n - 1]
         return sp.coo_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n)).tocsr()
 
-    def edges(self) -> tuple[np.ndarray, np.ndarray]:
-        "Neighbouring pairs (i, j) for the stability metric."
-        n = self.n
-        if self.kind in ("chain", "all"):
-            k = np.arange(n - 1)
-            return k, k + 1
-        if self.kind == "ring":
-            k = np.arange(n - 1)
-            return (np.r_[k, n - 1], np.r_[k + 1, 0]) if n > 2 else (k, k + 1)
-        rows = np.repeat(np.arange(n), np.diff(self.indptr))
-        i, j = np.minimum(rows, self.indices), np.maximum(rows, self.indices)
-        keep = i < j
-        pairs = np.unique(np.stack([i[keep], j[keep]], 1), axis=0) if keep.any() else np.zeros((0, 2), np.int64)
-        return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
+# %% ../nbs/02_phase_lock.ipynb #37270d70
+@patch
+def edges(self: Topology) -> tuple[np.ndarray, np.ndarray]:
+    "Neighbouring pairs (i, j) for the stability metric."
+    n = self.n
+    if self.kind in ("chain", "all"):
+        k = np.arange(n - 1)
+        return k, k + 1
+    if self.kind == "ring":
+        k = np.arange(n - 1)
+        return (np.r_[k, n - 1], np.r_[k + 1, 0]) if n > 2 else (k, k + 1)
+    rows = np.repeat(np.arange(n), np.diff(self.indptr))
+    i, j = np.minimum(rows, self.indices), np.maximum(rows, self.indices)
+    keep = i < j
+    pairs = np.unique(np.stack([i[keep], j[keep]], 1), axis=0) if keep.any() else np.zeros((0, 2), np.int64)
+    return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
 
-    def describe(self) -> str:
-        return self.kind if self.kind != "sparse" else f"sparse ({self.indices.size} links)"
 
+@patch
+def describe(self: Topology) -> str:
+    return self.kind if self.kind != "sparse" else f"sparse ({self.indices.size} links)"
 
+# %% ../nbs/02_phase_lock.ipynb #aada70cb
 def make_topology(spec: Any, n: int) -> Topology:
     "A Topology for `n` oscillators from 'chain', 'ring', 'all', a Topology, or a scipy.sparse / dense (n, n) adjacency."
     if isinstance(spec, Topology):

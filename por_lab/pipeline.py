@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
+from fastcore.basics import patch
+
 from .artifacts import atomic_write_text
 from .pipeline_plan import _sha, discover_notebooks, notebook_dependencies, plan, NotebookJob
 from .pipeline_run import JobResult, is_cached, run_jobs
@@ -42,32 +44,34 @@ class ReproduceReport:
     def ok(self) -> bool:
         return not self.errors and all(r.status != "failed" for r in self.results)
 
-    def table(self) -> str:
-        "A plain-text summary table: what ran, what was cached, what failed and why."
-        w = max([len(r.name) for r in self.results] + [8])
-        lines = [f"{'notebook':<{w}}  {'status':<7} {'seconds':>8}  note", "-" * (w + 40)]
-        for r in self.results:
-            note = ""
-            if r.status == "failed":
-                note = (f"In [{r.cell}]: " if r.cell is not None else "") + (r.error or "")
-                if r.failed_notebook:
-                    note += f"  [{r.failed_notebook}]"
-            lines.append(f"{r.name:<{w}}  {r.status:<7} {r.seconds:>8.1f}  {note}")
-        counts = {k: sum(r.status == k for r in self.results) for k in ("ran", "cached", "failed")}
-        lines.append("-" * (w + 40))
-        lines.append(f"{counts['ran']} ran, {counts['cached']} cached, {counts['failed']} failed  ({self.seconds:.1f} s, profile {self.profile})")
-        if self.pruned:
-            lines.append(f"removed {len(self.pruned)} stale figure/value files: {', '.join(Path(p).name for p in self.pruned[:8])}"
-                         + (" ..." if len(self.pruned) > 8 else ""))
-        if self.paper:
-            lines.append(f"paper: {self.paper.get('status')} {self.paper.get('pdf') or self.paper.get('reason', '')}")
-        if self.checkpoint:
-            lines.append(f"provenance: {self.checkpoint.get('origin')} tree size {self.checkpoint.get('size')}, root {self.checkpoint.get('root')}")
-        if self.docs:
-            lines.append(f"docs:  {self.docs.get('pages')} pages by {self.docs.get('renderer')} in {self.docs.get('site')}"
-                         + (f" (not executed: {', '.join(self.docs['unexecuted'])})" if self.docs.get("unexecuted") else ""))
-        lines += [f"error: {e}" for e in self.errors]
-        return "\n".join(lines)
+# %% ../nbs/40_pipeline.ipynb #eb4721a5
+@patch
+def table(self: ReproduceReport) -> str:
+    "A plain-text summary table: what ran, what was cached, what failed and why."
+    w = max([len(r.name) for r in self.results] + [8])
+    lines = [f"{'notebook':<{w}}  {'status':<7} {'seconds':>8}  note", "-" * (w + 40)]
+    for r in self.results:
+        note = ""
+        if r.status == "failed":
+            note = (f"In [{r.cell}]: " if r.cell is not None else "") + (r.error or "")
+            if r.failed_notebook:
+                note += f"  [{r.failed_notebook}]"
+        lines.append(f"{r.name:<{w}}  {r.status:<7} {r.seconds:>8.1f}  {note}")
+    counts = {k: sum(r.status == k for r in self.results) for k in ("ran", "cached", "failed")}
+    lines.append("-" * (w + 40))
+    lines.append(f"{counts['ran']} ran, {counts['cached']} cached, {counts['failed']} failed  ({self.seconds:.1f} s, profile {self.profile})")
+    if self.pruned:
+        lines.append(f"removed {len(self.pruned)} stale figure/value files: {', '.join(Path(p).name for p in self.pruned[:8])}"
+                     + (" ..." if len(self.pruned) > 8 else ""))
+    if self.paper:
+        lines.append(f"paper: {self.paper.get('status')} {self.paper.get('pdf') or self.paper.get('reason', '')}")
+    if self.checkpoint:
+        lines.append(f"provenance: {self.checkpoint.get('origin')} tree size {self.checkpoint.get('size')}, root {self.checkpoint.get('root')}")
+    if self.docs:
+        lines.append(f"docs:  {self.docs.get('pages')} pages by {self.docs.get('renderer')} in {self.docs.get('site')}"
+                     + (f" (not executed: {', '.join(self.docs['unexecuted'])})" if self.docs.get("unexecuted") else ""))
+    lines += [f"error: {e}" for e in self.errors]
+    return "\n".join(lines)
 
 # %% ../nbs/40_pipeline.ipynb #dffbad1e
 def _inputs_hash(paths: Iterable[Path]) -> str:
@@ -129,7 +133,7 @@ def _paper_stage(report: ReproduceReport, jobs, only, force: bool, s) -> None:
     except RuntimeError as e:
         report.errors.append(str(e))
 
-
+# %% ../nbs/40_pipeline.ipynb #9c6c4844
 def reproduce(profile: str | None = None, only: Iterable[str] | None = None, scheduler: str | None = None,
               workers: int | None = None, force: bool = False, paper: bool = True, docs: bool = True,
               progress: bool = True) -> ReproduceReport:

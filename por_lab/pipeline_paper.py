@@ -50,7 +50,7 @@ def write_bibfiles(s: Settings) -> None:
     if not target.exists() or target.read_text() != text:
         atomic_write_text(target, text)
 
-
+# %% ../nbs/43_pipeline_paper.ipynb #3d417822
 def build_paper(s: Settings | None = None) -> dict:
     "Build `paper/por_paper.pdf` with latexmk (forced: `reproduce` keeps its own content cache; in `_build/paper`), then move it into place atomically."
     s = s or settings()

@@ -104,7 +104,7 @@ def lazy_map(tree: ast.AST, known: set[str]) -> dict[str, str]:
                 out.update(pairs)
     return out
 
-
+# %% ../nbs/40_pipeline_plan.ipynb #b681cf45
 def _imports_in(tree: ast.AST, module: str, is_package: bool, known: set[str], lazy: dict | None = None) -> set[str]:
     "Modules of `known` that the syntax tree imports (relative imports resolved against `module`; `lazy`: packages' name maps)."
     pkg = module if is_package else module.rpartition(".")[0]
@@ -136,7 +136,7 @@ def _imports_in(tree: ast.AST, module: str, is_package: bool, known: set[str], l
         out |= {n for n in names if n in known}
     return out - {module}
 
-
+# %% ../nbs/40_pipeline_plan.ipynb #3d92649e
 def import_graph(package_root: Path) -> dict[str, set[str]]:
     "Module -> the package modules it imports, for every `.py` file under `package_root` (parsed with `ast`, never imported)."
     files = {module_name(p, package_root): p for p in sorted(Path(package_root).rglob("*.py"))
@@ -170,7 +170,7 @@ def _cell_code(src: str) -> str:
     "A code cell as Python: IPython magics and shell lines become comments."
     return "\n".join("#" + l if l.lstrip().startswith(("%", "!", "?")) else l for l in src.splitlines())
 
-
+# %% ../nbs/40_pipeline_plan.ipynb #44b735ea
 def notebook_imports(path: Path, known: set[str], lazy: dict | None = None) -> set[str]:
     "The `por_lab` modules a notebook imports directly (a cell that runs the `por-lab` command imports `por_lab.cli`)."
     nb = nbformat.read(path, as_version=4)
@@ -229,7 +229,7 @@ def data_named(texts: Iterable[str], data_dir: Path) -> list[str]:
             out.append(rel)
     return out
 
-
+# %% ../nbs/40_pipeline_plan.ipynb #444f7bc0
 @functools.lru_cache(maxsize=4096)
 def _data_in(text: str, entries: tuple) -> frozenset[str]:
     "The data entries that one text names (a whole path component, not part of a longer name)."
@@ -310,7 +310,7 @@ def notebook_parameters(path: Path, profile: str, s: Settings | None = None) -> 
                          f"does not declare (it declares: {', '.join(declared) or 'nothing'})")
     return {k: v for k, v in {**shared, **own}.items() if k in declared}
 
-
+# %% ../nbs/40_pipeline_plan.ipynb #f4895c36
 def select(paths: list[Path], only: Iterable[str] | None, s: Settings) -> list[Path]:
     "The notebooks whose name or file stem matches one of `only` (globs allowed); all of them without `only`."
     if not only:

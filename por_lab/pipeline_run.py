@@ -92,7 +92,7 @@ def is_cached(job: NotebookJob) -> bool:
     reads = rec.get("reads", {})
     return reads_digest([("D " if r.endswith("/") else "F ") + str(data / r.rstrip("/")) for r in reads], data) == reads
 
-
+# %% ../nbs/42_pipeline_run.ipynb #627fa1e5
 def _error_summary(nb_path: Path) -> tuple[int | None, str]:
     "The execution count and error of the first cell with an error output in a (partly) executed notebook."
     try:
@@ -167,7 +167,7 @@ class _JobFailed(Exception):
     def __init__(self, result):
         self.result = result
 
-
+# %% ../nbs/42_pipeline_run.ipynb #2e91d9b4
 def run_job(job: NotebookJob) -> JobResult:
     "`execute_job`, with every failure turned into a `failed` result."
     try:
@@ -176,6 +176,39 @@ def run_job(job: NotebookJob) -> JobResult:
         return f.result
     except BaseException as e:
         return JobResult(job.name, "failed", 0.0, f"{type(e).__name__}: {e}")
+
+# %% ../nbs/42_pipeline_run.ipynb #f4bfa460
+def _run_on_dask(todo: list[NotebookJob], scheduler: str | None, workers: int, progress: bool, results: dict) -> None:
+    "Run `todo` on the Dask scheduler at `scheduler`, else on a LocalCluster of up to `workers` processes, into `results`."
+    from distributed import Client, LocalCluster, as_completed
+    from tqdm.auto import tqdm
+    cluster = None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except OSError as e:
+            raise ValueError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
+    else:
+        cluster = LocalCluster(n_workers=min(workers, len(todo)), threads_per_worker=1, processes=True,
+                               dashboard_address=":0", silence_logs=40)
+        client = Client(cluster)
+    try:
+        futures = {client.submit(run_job, j, key=f"notebook-{j.name}-{j.key[:12]}", pure=False): j for j in todo}
+        bar = tqdm(total=len(futures), desc="notebooks", unit="nb", disable=not progress, file=sys.stderr)
+        for fut in as_completed(futures):
+            j = futures[fut]
+            try:
+                r = fut.result()
+            except BaseException as e:  # the worker died
+                r = JobResult(j.name, "failed", 0.0, f"worker lost: {type(e).__name__}: {e}")
+            results[j.name] = r
+            bar.set_postfix_str(f"{r.status}: {j.name}")
+            bar.update()
+        bar.close()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 # %% ../nbs/42_pipeline_run.ipynb #bbe5fd38
 def run_jobs(jobs: list[NotebookJob], scheduler: str | None = None, workers: int | None = None,
@@ -203,33 +236,5 @@ def run_jobs(jobs: list[NotebookJob], scheduler: str | None = None, workers: int
         finally:
             os.environ.clear(); os.environ.update(env)
     elif todo:
-        from distributed import Client, LocalCluster, as_completed
-        from tqdm.auto import tqdm
-        cluster = None
-        if scheduler:
-            try:
-                client = Client(scheduler, timeout="10s")
-            except OSError as e:
-                raise ValueError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
-        else:
-            cluster = LocalCluster(n_workers=min(workers, len(todo)), threads_per_worker=1, processes=True,
-                                   dashboard_address=":0", silence_logs=40)
-            client = Client(cluster)
-        try:
-            futures = {client.submit(run_job, j, key=f"notebook-{j.name}-{j.key[:12]}", pure=False): j for j in todo}
-            bar = tqdm(total=len(futures), desc="notebooks", unit="nb", disable=not progress, file=sys.stderr)
-            for fut in as_completed(futures):
-                j = futures[fut]
-                try:
-                    r = fut.result()
-                except BaseException as e:  # the worker died
-                    r = JobResult(j.name, "failed", 0.0, f"worker lost: {type(e).__name__}: {e}")
-                results[j.name] = r
-                bar.set_postfix_str(f"{r.status}: {j.name}")
-                bar.update()
-            bar.close()
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+        _run_on_dask(todo, scheduler, workers, progress, results)
     return [results[j.name] for j in jobs]

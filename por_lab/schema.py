@@ -52,7 +52,7 @@ class Key:
             value = {k: _entry(self.fields[k], k, v) for k, v in value.items()}
         return value
 
-
+# %% ../nbs/00d_schema.ipynb #b3a1d92b
 def _entry(key: "Key", name: str, value: Any) -> Any:
     try:
         return key.check(value)
@@ -90,10 +90,14 @@ SCHEMA["simulator"] = {
     "dt": K(float, "time step", P), "integrator": C(("euler_maruyama", "heun"), "SDE integrator"),
     "replicas": K(int, "independent replicas per run", 1), "record_every": K(int, "record every n-th step", 1),
     "initial_phases": C(("random", "zero"), "initial phases"), "n_steps": K(int, "steps of `por-lab simulate`", 1)}
+
+
 SCHEMA["simulator.perf"] = {
     "sizes": K(list, "oscillator counts timed"), "steps": K(int, "steps per timing", 1), "repeats": K(int, "timing repeats", 1),
     "big_n": K(int, "size of the O(N) all-to-all run", 1), "sweep_points": K(int, "points of the sweep speed-up test", 1),
     "sweep_steps": K(int, "steps per sweep point", 1), "sweep_chain_length": K(int, "N per sweep point", 1)}
+
+
 SCHEMA["metrics"] = {
     "window_fraction": K(float, "metrics use the last fraction of the run", P, 1),
     "por_weights": K(dict, "exponents of the por_score product: {coherence > 0, stability >= 0, drift >= 0}",
@@ -101,9 +105,13 @@ SCHEMA["metrics"] = {
     "drift_scale": K(float, "phase drift scale, rad / time", P), "coherence_alpha": K(float, "significance level of the coherence gate: C* counts coherence above chance at this level", P, 1),
     "lock_tolerance": K(float, "frequency_locked: max - min of the phase advances over the window below this (rad)", P),
     "lock_spread": K(float, "locked: std of the phase advances over the window below this (rad)", P)}
+
+
 SCHEMA["sweep"] = {
     "replicas": K(int, "replicas per sweep point", 1), "n_steps": K(int, "steps per point", 1),
     "record_every": K(int, "record every n-th step", 1), "format": C(("netcdf", "zarr"), "file format when saving")}
+
+# %% ../nbs/00d_schema.ipynb #9cfeec17
 SCHEMA["multimodal"] = {
     "clip_model": S("open_clip architecture, local-dir:PATH or hf-hub:ORG/REPO"),
     "clip_pretrained": S("checkpoint file or pretrained tag; empty = none configured", empty=True),
@@ -115,10 +123,14 @@ SCHEMA["multimodal"] = {
     "iterations": K(int, "steps of a run", 1), "window": K(float, "fraction of the run the stability and drift use", P, 1),
     "max_coupling_dt": K(float, "largest coupling*dt allowed", P), "max_noise_step": K(float, "largest noise increment per step (rad)", P),
     "chunk_pairs": K(int, "pairs per chunk", 1)}
+
+
 SCHEMA["multimodal.perf"] = {
     "pairs": K(int, "pairs the resonator runs", 1), "iterations": K(int, "iterations per timed run", 1),
     "dim": K(int, "embedding dimension", 2), "noise_level": K(float, "noise of the timed noisy run", 0),
     "encode_sample": K(int, "images and captions open_clip actually encodes (the rest is extrapolated)", 1)}
+
+
 SCHEMA["dashboard"] = {
     "address": S("server address (127.0.0.1 = this machine only)"), "port": K(int, "server port; 0 = any free port", 0, 65535),
     "chain_length_min": K(int, "smallest N on the simulator page", 1), "chain_length_max": K(int, "largest N", 1),
@@ -156,7 +168,10 @@ SCHEMA["sonate"] = {
     "novelty_saturation": K(float, "new-word share at which substance g reaches 1", P, 1),
     "information_rank_floor": K(int, "word-frequency rank below which a word carries no information (substance)", 1),
     "information_rank_ceiling": K(int, "word-frequency rank from which a word carries full information", 1),
-    "alignment_saturation": K(float, "alignment and continuity read as min(1, cos / this)", P, 1),
+    "alignment_saturation": K(float, "alignment and continuity read as min(1, cos / this)", P, 1)}
+
+# %% ../nbs/00d_schema.ipynb #3a1dcbc0
+SCHEMA["sonate"] |= {  # the refusal, the learned prompt screen and the adversarial screen
     "refusal_margin": K(float, "refusal iff best refusal cosine - best compliance cosine exceeds this", -1, 1),
     "refusal_model": S("trained refusal detector file (notebook 23b)"),
     "screen_model": S("learned screen model file"), "screen_heldout": S("held-out evaluation file of the screen"),
@@ -172,9 +187,13 @@ SCHEMA["sonate"] = {
     "noise_word_share": K(float, "share of non-words that flags perturbation", **_U), "noise_min_words": K(int, "least words for that check", 1),
     "leet_min_words": K(int, "leetspeak words that flag perturbation", 1),
     "key_dir": S("folder of signing keys (the same as [receipts] key_dir)")}
+
+
 SCHEMA["sonate.perf"] = {"turns": K(int, "turns scored", 1), "append": K(int, "receipts signed and appended", 1),
                          "verify": K(int, "receipts in the log to verify", 1), "repeats": K(int, "timing repeats", 1),
                          "part": C(("all", "scoring", "receipts"), "which benchmark")}
+
+
 SCHEMA["receipts"] = {
     "payload_type": S("DSSE payload type of receipts"), "fsync_every": K(int, "fsync the log every N appends", 1),
     "checkpoint_every": K(int, "signed C2SP checkpoint every N appends (always on close); 0 = on close only", 0), "include_text": K(bool, "receipts hold the raw text (else digests)"),

@@ -20,6 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from fastcore.basics import patch
+
 # %% auto #0
 __all__ = ['SETTINGS_FILE', 'ENV_SETTINGS', 'ENV_ROOT', 'packaged_settings', 'SettingsError', 'find_project_root', 'parse_value',
            'Settings', 'Section', 'UndeclaredSetting', 'validate', 'load_settings', 'settings', 'seed_sequence', 'rng',
@@ -115,14 +117,16 @@ class Settings:
         "The pipeline profiles defined by `[profile.NAME]` sections."
         return sorted({s.split(":")[0][len("profile."):] for s in self.sections() if s.startswith("profile.")})
 
-    def profile_parameters(self, profile: str, notebook: str | None = None) -> dict[str, Any]:
-        "Parameters of `profile` for `notebook` (path under nbs/ without .ipynb): the shared ones, then the notebook's own."
-        if f"profile.{profile}" not in self.sections():
-            raise SettingsError(f"unknown profile {profile!r}; settings define: {', '.join(self.profile_names()) or 'none'}")
-        params = self.section(f"profile.{profile}")
-        if notebook is not None and f"profile.{profile}:{notebook}" in self.sections():
-            params.update(self.section(f"profile.{profile}:{notebook}"))
-        return params
+# %% ../nbs/00_settings.ipynb #d9977c7d
+@patch
+def profile_parameters(self: Settings, profile: str, notebook: str | None = None) -> dict[str, Any]:
+    "Parameters of `profile` for `notebook` (path under nbs/ without .ipynb): the shared ones, then the notebook's own."
+    if f"profile.{profile}" not in self.sections():
+        raise SettingsError(f"unknown profile {profile!r}; settings define: {', '.join(self.profile_names()) or 'none'}")
+    params = self.section(f"profile.{profile}")
+    if notebook is not None and f"profile.{profile}:{notebook}" in self.sections():
+        params.update(self.section(f"profile.{profile}:{notebook}"))
+    return params
 
 # %% ../nbs/00_settings.ipynb #fc775b50
 class Section:

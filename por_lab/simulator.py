@@ -199,7 +199,7 @@ def _init_state(self: ResonanceSimulator, distribution, sampling, frequencies, i
 def _rng(self: ResonanceSimulator, what, k):
     return np.random.default_rng(seed_sequence(self.seed, "simulator", what, k))
 
-
+# %% ../nbs/03_simulator.ipynb #9ce039f9
 @patch
 def _order_now(self: ResonanceSimulator):
     rp = np.array([_order(self.theta[k], self._work[0], self._work[1]) for k in range(self.replicas)])

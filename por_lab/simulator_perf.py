@@ -71,7 +71,7 @@ def bench_kernels(sizes, steps: int, repeats: int, topologies=("ring", "all")) -
                          "speedup": t_n / t_k})
     return rows
 
-
+# %% ../nbs/06_simulator_perf.ipynb #97beb3a0
 def same_model_check(n: int = 1024, steps: int = 300) -> float:
     "Max |θ_kernel − θ_numpy| after `steps` noise-free steps, ring and all-to-all (same model, same inputs)."
     worst = 0.0
@@ -104,7 +104,7 @@ _COLD = ("import time; t0 = time.perf_counter(); from por_lab.simulator import R
          "for t in ('chain', 'ring', 'all') for i in ('euler_maruyama', 'heun')]; "
          "t2 = time.perf_counter(); print(t1 - t0, t2 - t1)")
 
-
+# %% ../nbs/06_simulator_perf.ipynb #0d0ed5dc
 def bench_compile_cache() -> dict:
     "Import time and first-run time in a fresh process with an empty Numba cache, then again with it filled."
     with tempfile.TemporaryDirectory() as d:
@@ -139,7 +139,7 @@ def bench_sweep(points: int, chain_length: int, steps: int, workers=(1, 2), repe
     out["identical_results"] = bool(results[workers[0]].coherence.equals(results[workers[-1]].coherence))
     return out
 
-
+# %% ../nbs/06_simulator_perf.ipynb #186c4888
 def benchmark(sizes=None, steps=None, repeats=None, big_n=None, sweep_points=None, sweep_steps=None,
               sweep_chain_length=None, parts=("kernels", "big", "cache", "sweep")) -> dict:
     "The whole simulator benchmark as a JSON-ready dict (defaults: settings.ini [simulator.perf])."

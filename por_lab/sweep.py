@@ -44,7 +44,7 @@ def run_point(params: dict, replicas: int, n_steps: int, record_every: int, wind
         out["time"] = sim.steps_recorded * sim.dt
     return out
 
-
+# %% ../nbs/05_sweep.ipynb #56119752
 def _points(grid: dict | None, points: Iterable[dict] | None):
     if (grid is None) == (points is None):
         raise ValueError("give exactly one of grid (a dict of name -> list of values) or points (a list of dicts)")
@@ -103,7 +103,7 @@ def _attr_safe(v):
         return ""
     return v if isinstance(v, (int, float, str, np.integer, np.floating, list, tuple)) else str(v)
 
-
+# %% ../nbs/05_sweep.ipynb #65ba9ca3
 def sweep(grid: dict | None = None, points: Iterable[dict] | None = None, *, base: dict | None = None,
           replicas: int | None = None, n_steps: int | None = None, record_every: int | None = None,
           window: Any = None, seed: int | None = None, common_random_numbers: bool = True,
@@ -138,7 +138,7 @@ def sweep(grid: dict | None = None, points: Iterable[dict] | None = None, *, bas
                      record_every=record_every, seed=seed, common_random_numbers=common_random_numbers,
                      window=window), keep_order_parameter)
 
-
+# %% ../nbs/05_sweep.ipynb #e81c3c7e
 def _compute(tasks, client, scheduler, workers, progress):
     from tqdm.auto import tqdm
     if scheduler == "synchronous":
@@ -156,7 +156,7 @@ def _compute(tasks, client, scheduler, workers, progress):
             bar.update(1)
     return out
 
-
+# %% ../nbs/05_sweep.ipynb #325da1de
 def _assemble(names, values, pts, results, meta, keep_r):
     import xarray as xr
     from por_lab import __version__
@@ -222,7 +222,7 @@ def save_sweep(ds, path: str | os.PathLike, fmt: str | None = None) -> Path:
             shutil.rmtree(tmp)
     return path
 
-
+# %% ../nbs/05_sweep.ipynb #5bd1f57c
 def load_sweep(path: str | os.PathLike, fmt: str | None = None):
     "Read a Dataset written by `save_sweep` (fully into memory)."
     import xarray as xr

@@ -41,7 +41,7 @@ def _readme(args) -> int:
     print("wrote README.md")
     return 0
 
-
+# %% ../../nbs/59_commands_pipeline.ipynb #9e84fe6c
 def register(sub, perf_sub) -> None:
     "Add `reproduce` and `readme` to the `por-lab` parser."
     r = sub.add_parser("reproduce", help="execute the notebooks (cached, on Dask), build paper/ and the docs site",
