@@ -62,7 +62,7 @@ def log_origin(path: str | os.PathLike) -> str | None:
         notes = [p.read_text(encoding="utf-8")] if p.exists() else []
     return notes[0].split("\n", 1)[0] if notes else None
 
-# %% ../nbs/07a_tlog_log.ipynb #6c62596f
+# %% ../nbs/07a_tlog_log.ipynb #1ca54062
 class TLog:
     "An append-only log of one entry per line with a Merkle tree and signed C2SP checkpoints. Open with a key to append."
 
@@ -94,35 +94,6 @@ class TLog:
         self.origin = self.origin or f"{origin_prefix}/{self.path.stem}-{os.urandom(4).hex()}"
         self._open_for_append()
 
-    def _open_for_append(self):
-        import fcntl
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise TLogError(f"log {self.path} is open for writing by another process") from None
-        self._fd = fd
-        t = repair_torn_tail(self.path)          # an interrupted append: set aside, then truncated
-        self.torn = None if t is None else {"offset": t.offset, "size": t.size, "saved_to": t.saved_to}
-        self.end = self.path.stat().st_size
-        hist = Path(f"{self.path}.checkpoints")
-        if hist.exists():                        # a checkpoint record cut by a crash: the same
-            repair_torn_tail(hist)
-        self.tree = TreeStore(f"{self.path}.tree")
-        self._recover_tree()
-        self.size = self.tree.size
-        try:
-            self._check_against_checkpoint()
-        except TLogError:                        # a cache torn by a power loss looks like this too: rebuild it once
-            self.tree.truncate(0); os.ftruncate(self._ofd, 0)
-            self._recover_tree()
-            self.size = self.tree.size
-            self._check_against_checkpoint()
-        if not read_checkpoints(self.path):
-            self.checkpoint(force=True)
-
     def _offset(self, i: int) -> int:
         "Byte offset just past line `i` (from the tree's offsets file); 0 for i = -1."
         if i < 0:
@@ -132,47 +103,147 @@ class TLog:
             raise ProofError(f"tree cache of {self.path} lacks the offset of entry {i}")
         return int.from_bytes(b, "little")
 
-    def _recover_tree(self):
-        "Make the tree cache (hashes and line offsets) hold exactly the log's lines; reads only what is missing."
-        t = self.tree
-        if getattr(self, "_ofd", None) is None:
-            self._ofd = os.open(t.dir / "offsets", os.O_RDWR | os.O_CREAT, 0o644)
-        k = min(t.size, os.fstat(self._ofd).st_size // 8)
-        lo, hi = 0, k                       # the longest prefix whose last offset is inside the log
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            lo, hi = (mid, hi) if self._offset(mid - 1) <= self.end else (lo, mid - 1)
-        k = lo
-        if k:
-            start = self._offset(k - 2)
-            with open(self.path, "rb") as f:
-                f.seek(start)
-                line = f.read(self._offset(k - 1) - start)
-            if not line.endswith(b"\n") or t.node(0, k - 1) != leaf_hash(line[:-1]):
-                k = 0                       # the cache does not describe this log: rebuild it all
-        t.truncate(k)
-        os.ftruncate(self._ofd, k * 8)
-        pos = self._offset(k - 1)
-        if pos == self.end:
-            return
-        for _, line in iter_lines(self.path, pos):
-            pos += len(line) + 1
-            os.pwrite(self._ofd, pos.to_bytes(8, "little"), t.size * 8)
-            t.append(leaf_hash(line))
-        t.sync(); os.fsync(self._ofd)
+# %% ../nbs/07a_tlog_log.ipynb #4f11d4d2
+def _recover_tree(self):
+    "Make the tree cache (hashes and line offsets) hold exactly the log's lines; reads only what is missing."
+    t = self.tree
+    if getattr(self, "_ofd", None) is None:
+        self._ofd = os.open(t.dir / "offsets", os.O_RDWR | os.O_CREAT, 0o644)
+    k = min(t.size, os.fstat(self._ofd).st_size // 8)
+    lo, hi = 0, k                       # the longest prefix whose last offset is inside the log
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if self._offset(mid - 1) <= self.end else (lo, mid - 1)
+    k = lo
+    if k:
+        start = self._offset(k - 2)
+        with open(self.path, "rb") as f:
+            f.seek(start)
+            line = f.read(self._offset(k - 1) - start)
+        if not line.endswith(b"\n") or t.node(0, k - 1) != leaf_hash(line[:-1]):
+            k = 0                       # the cache does not describe this log: rebuild it all
+    t.truncate(k)
+    os.ftruncate(self._ofd, k * 8)
+    pos = self._offset(k - 1)
+    if pos == self.end:
+        return
+    for _, line in iter_lines(self.path, pos):
+        pos += len(line) + 1
+        os.pwrite(self._ofd, pos.to_bytes(8, "little"), t.size * 8)
+        t.append(leaf_hash(line))
+    t.sync(); os.fsync(self._ofd)
 
-    def _check_against_checkpoint(self):
-        notes = read_checkpoints(self.path)
-        if not notes:
-            return
+
+TLog._recover_tree = _recover_tree
+
+# %% ../nbs/07a_tlog_log.ipynb #bbffe4a7
+def _sync(self) -> None:
+    "fsync the log (the tree cache is rebuilt from it after a crash, so it is not fsynced)."
+    if self._fd is not None and self._pending:
+        os.fsync(self._fd)                       # the tree cache is derived from the log: no fsync needed
+        self._pending = 0
+
+
+def _checkpoint(self, force: bool = False) -> str:
+    "fsync, then sign and record a checkpoint of the current tree (skipped when the size has not changed); returns its note."
+    if self._fd is None:
+        raise TLogError(f"log {self.path} was opened without a key: it cannot sign checkpoints")
+    latest = Path(f"{self.path}.checkpoint")
+    if not force and getattr(self, "_cp_size", None) == self.size and latest.exists():
+        return latest.read_text(encoding="utf-8")
+    self._pending = max(self._pending, 1)
+    self.sync()
+    note = Checkpoint(self.origin, self.size, self.tree.root()).sign(self.key)
+    rec = (json.dumps({"note": note}) + "\n").encode()
+    fd = os.open(f"{self.path}.checkpoints", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        off = os.lseek(fd, 0, os.SEEK_END)
         try:
-            cp = Checkpoint.open(notes[-1], self.key.public_key(), self.origin)
-        except NoteError as e:
-            raise TLogError(f"log {self.path}: its latest checkpoint does not verify with this key ({e})") from None
-        self._cp_size = cp.size
-        if cp.size > self.tree.size or self.tree.root(cp.size) != cp.root:
-            raise TLogError(f"log {self.path} no longer matches its checkpoint of size {cp.size} "
-                            f"(it has {self.tree.size} entries): truncated or rewritten; run `por-lab receipts verify`")
+            if os.write(fd, rec) != len(rec):
+                raise OSError(28, "short write")
+            os.fsync(fd)
+        except OSError as e:
+            os.ftruncate(fd, off)
+            raise TLogError(f"cannot write a checkpoint for {self.path}: {e.strerror or e} (disk full?)") from None
+    finally:
+        os.close(fd)
+    tmp = latest.with_name(f".{latest.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(note, encoding="utf-8")
+        os.replace(tmp, latest)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise TLogError(f"cannot write {latest}: {e.strerror or e}") from None
+    self._cp_size = self.size
+    return note
+
+
+TLog.sync, TLog.checkpoint = _sync, _checkpoint
+
+# %% ../nbs/07a_tlog_log.ipynb #aab7a8df
+def _close(self, checkpoint: bool = True) -> None:
+    "Write a final checkpoint (if anything was appended since the last one; not if `checkpoint` is False) and release the log."
+    if self._fd is not None:
+        try:
+            if checkpoint:
+                self.checkpoint()
+        finally:
+            os.close(self._fd); self._fd = None
+    if getattr(self, "_ofd", None) is not None:
+        os.close(self._ofd); self._ofd = None
+        self.tree.close()
+
+
+TLog.close = _close
+TLog.__enter__ = lambda self: self
+TLog.__exit__ = lambda self, *exc: self.close()
+
+# %% ../nbs/07a_tlog_log.ipynb #d3e9215c
+def _open_for_append(self):
+    import fcntl
+    self.path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise TLogError(f"log {self.path} is open for writing by another process") from None
+    self._fd = fd
+    t = repair_torn_tail(self.path)          # an interrupted append: set aside, then truncated
+    self.torn = None if t is None else {"offset": t.offset, "size": t.size, "saved_to": t.saved_to}
+    self.end = self.path.stat().st_size
+    hist = Path(f"{self.path}.checkpoints")
+    if hist.exists():                        # a checkpoint record cut by a crash: the same
+        repair_torn_tail(hist)
+    self.tree = TreeStore(f"{self.path}.tree")
+    self._recover_tree()
+    self.size = self.tree.size
+    try:
+        self._check_against_checkpoint()
+    except TLogError:                        # a cache torn by a power loss looks like this too: rebuild it once
+        self.tree.truncate(0); os.ftruncate(self._ofd, 0)
+        self._recover_tree()
+        self.size = self.tree.size
+        self._check_against_checkpoint()
+    if not read_checkpoints(self.path):
+        self.checkpoint(force=True)
+
+
+def _check_against_checkpoint(self):
+    notes = read_checkpoints(self.path)
+    if not notes:
+        return
+    try:
+        cp = Checkpoint.open(notes[-1], self.key.public_key(), self.origin)
+    except NoteError as e:
+        raise TLogError(f"log {self.path}: its latest checkpoint does not verify with this key ({e})") from None
+    self._cp_size = cp.size
+    if cp.size > self.tree.size or self.tree.root(cp.size) != cp.root:
+        raise TLogError(f"log {self.path} no longer matches its checkpoint of size {cp.size} "
+                        f"(it has {self.tree.size} entries): truncated or rewritten; run `por-lab receipts verify`")
+
+
+TLog._open_for_append, TLog._check_against_checkpoint = _open_for_append, _check_against_checkpoint
 
 # %% ../nbs/07a_tlog_log.ipynb #d40753b3
 def _append(self, line: bytes) -> int:
@@ -208,66 +279,7 @@ def _undo(self, size: int) -> None:
     os.ftruncate(self._ofd, size * 8)
 
 
-def _sync(self) -> None:
-    "fsync the log (the tree cache is rebuilt from it after a crash, so it is not fsynced)."
-    if self._fd is not None and self._pending:
-        os.fsync(self._fd)                       # the tree cache is derived from the log: no fsync needed
-        self._pending = 0
-
-
-TLog.append, TLog._undo, TLog.sync = _append, _undo, _sync
-
-# %% ../nbs/07a_tlog_log.ipynb #8c103166
-def _checkpoint(self, force: bool = False) -> str:
-    "fsync, then sign and record a checkpoint of the current tree (skipped when the size has not changed); returns its note."
-    if self._fd is None:
-        raise TLogError(f"log {self.path} was opened without a key: it cannot sign checkpoints")
-    latest = Path(f"{self.path}.checkpoint")
-    if not force and getattr(self, "_cp_size", None) == self.size and latest.exists():
-        return latest.read_text(encoding="utf-8")
-    self._pending = max(self._pending, 1)
-    self.sync()
-    note = Checkpoint(self.origin, self.size, self.tree.root()).sign(self.key)
-    rec = (json.dumps({"note": note}) + "\n").encode()
-    fd = os.open(f"{self.path}.checkpoints", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        off = os.lseek(fd, 0, os.SEEK_END)
-        try:
-            if os.write(fd, rec) != len(rec):
-                raise OSError(28, "short write")
-            os.fsync(fd)
-        except OSError as e:
-            os.ftruncate(fd, off)
-            raise TLogError(f"cannot write a checkpoint for {self.path}: {e.strerror or e} (disk full?)") from None
-    finally:
-        os.close(fd)
-    tmp = latest.with_name(f".{latest.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(note, encoding="utf-8")
-        os.replace(tmp, latest)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise TLogError(f"cannot write {latest}: {e.strerror or e}") from None
-    self._cp_size = self.size
-    return note
-
-
-def _close(self, checkpoint: bool = True) -> None:
-    "Write a final checkpoint (if anything was appended since the last one; not if `checkpoint` is False) and release the log."
-    if self._fd is not None:
-        try:
-            if checkpoint:
-                self.checkpoint()
-        finally:
-            os.close(self._fd); self._fd = None
-    if getattr(self, "_ofd", None) is not None:
-        os.close(self._ofd); self._ofd = None
-        self.tree.close()
-
-
-TLog.checkpoint, TLog.close = _checkpoint, _close
-TLog.__enter__ = lambda self: self
-TLog.__exit__ = lambda self, *exc: self.close()
+TLog.append, TLog._undo = _append, _undo
 
 # %% ../nbs/07a_tlog_log.ipynb #f974048b
 def _entry(self, index: int) -> bytes:
