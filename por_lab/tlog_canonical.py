@@ -13,7 +13,7 @@ from json.encoder import encode_basestring as _quote
 # %% auto #0
 __all__ = ['canonical_json', 'pae']
 
-# %% ../nbs/07a_tlog_canonical.ipynb #82303a2c
+# %% ../nbs/07a_tlog_canonical.ipynb #83b53def
 _MAX_INT = 2 ** 53 - 1
 
 
@@ -61,7 +61,7 @@ def _jcs(o, out: list) -> None:
     else:
         raise ValueError(f"cannot canonicalise receipt body: a {type(o).__name__} is not JSON")
 
-
+# %% ../nbs/07a_tlog_canonical.ipynb #bc51b0dc
 class _Slow(Exception):
     pass
 
@@ -113,7 +113,7 @@ def _plain(o):
         return _plain_float(o)
     raise _Slow                                  # tuples, subclasses, huge ints, other types
 
-
+# %% ../nbs/07a_tlog_canonical.ipynb #e3d1c3a2
 def _c_encoder():
     "C json's encoder with the fixed RFC 8785 options (sorted keys, no spaces, UTF-8 text), built once; None without C json."
     try:
