@@ -23,7 +23,7 @@ from ..settings import rng, settings
 __all__ = ['mcnemar_exact', 'bootstrap_diff_ci', 'wilson', 'compare', 'RunMismatchError', 'read_run', 'load_run',
            'check_compatible', 'pair_flips', 'por_gain', 'gain_table', 'gain_plot']
 
-# %% ../../nbs/33_bench_stats.ipynb #0ff7928d
+# %% ../../nbs/33_bench_stats.ipynb #7d22b6f1
 def mcnemar_exact(b: int, c: int) -> float:
     "Two-sided exact McNemar p-value from the discordant counts `b` and `c`."
     if b < 0 or c < 0 or int(b) != b or int(c) != c:
@@ -32,7 +32,7 @@ def mcnemar_exact(b: int, c: int) -> float:
         return 1.0
     return float(_st.binomtest(int(c), int(b + c), 0.5).pvalue)
 
-
+# %% ../../nbs/33_bench_stats.ipynb #9d56ce30
 def _check_pairs(x, y):
     x, y = np.asarray(x), np.asarray(y)
     if x.shape != y.shape or x.ndim != 1:
@@ -61,7 +61,7 @@ def bootstrap_diff_ci(x, y, n_boot: int | None = None, level: float | None = Non
     lo, hi = np.quantile(out, [a, 1 - a])
     return float(lo), float(hi)
 
-
+# %% ../../nbs/33_bench_stats.ipynb #5e968d8a
 def wilson(k: int, n: int, level: float | None = None) -> tuple[float, float]:
     "Wilson score interval of a proportion k/n."
     if n <= 0 or not 0 <= k <= n: raise ValueError(f"need 0 <= k <= n and n > 0, got k={k}, n={n}")
@@ -83,7 +83,7 @@ def compare(x, y, n_boot: int | None = None, level: float | None = None, seed: i
             "right_to_wrong": b, "wrong_to_right": c,
             "p_mcnemar": mcnemar_exact(b, c), "moved_away": b / int(x.sum()) if x.sum() > 0 else None}
 
-# %% ../../nbs/33_bench_stats.ipynb #214e9e86
+# %% ../../nbs/33_bench_stats.ipynb #42ec73a7
 class RunMismatchError(ValueError):
     "Result files that do not belong together (other task, other items, a model not in the pair, no fingerprints)."
 
@@ -115,7 +115,7 @@ def load_run(path: str | os.PathLike) -> tuple[dict[str, dict], int, str, list |
     r = read_run(path)
     return {x["id"]: x for x in r["ok"].values()}, r["failed"], r["protocol"], r["models"]
 
-
+# %% ../../nbs/33_bench_stats.ipynb #01816868
 def check_compatible(runs: dict[str, dict]) -> None:
     "Refuse (RunMismatchError, one line) runs of different tasks or items, or a solo / control model not in the pair."
     (n0, r0), *rest = runs.items()
@@ -135,7 +135,7 @@ def check_compatible(runs: dict[str, dict]) -> None:
         raise RunMismatchError(f"the control's model {runs['self-consistency']['models']} is not the solo model "
                                f"{runs['solo']['models']}: the same-budget control must spend its calls on the solo model")
 
-
+# %% ../../nbs/33_bench_stats.ipynb #a5d3bcbd
 def _paired(a: dict, b: dict):
     ids = sorted(set(a) & set(b))
     return ids, np.array([a[i]["correct"] for i in ids], np.int8), np.array([b[i]["correct"] for i in ids], np.int8)
@@ -151,12 +151,9 @@ def pair_flips(p: dict) -> list[dict]:
                     "n": len(first)})
     return out
 
-
-def por_gain(solo: str | os.PathLike, pair: str | os.PathLike, self_consistency: str | os.PathLike | None = None,
-             n_boot: int | None = None, level: float | None = None, seed: int | None = None) -> dict:
-    "PoR-Gain of a pair run over a solo run (and vs a self-consistency run), paired by item content."
-    level = float(settings().bench.ci_level if level is None else level)
-    paths = {"solo": solo, "pair": pair, **({"self-consistency": self_consistency} if self_consistency else {})}
+# %% ../../nbs/33_bench_stats.ipynb #8f7bfb4c
+def _load_runs(paths: dict) -> dict[str, dict]:
+    "Each result file read, its protocol checked against its role, and the set checked to belong together."
     loaded = {}
     for name, path in paths.items():
         run = read_run(path)
@@ -164,25 +161,27 @@ def por_gain(solo: str | os.PathLike, pair: str | os.PathLike, self_consistency:
             raise RunMismatchError(f"{path} holds a {run['protocol']!r} run, expected {name!r}")
         loaded[name] = run
     check_compatible(loaded)
-    res = {"level": level, "task": loaded["solo"]["task_name"],
-           "runs": {k: {"path": v["path"], "scored": len(v["ok"]), "failed": v["failed"], "models": v["models"]}
-                    for k, v in loaded.items()}, "accuracy": {}, "comparisons": {}}
+    return loaded
+
+
+def _accuracies(loaded: dict, level: float) -> dict:
+    "Accuracy of each run with its Wilson interval."
+    out = {}
     for name, run in loaded.items():
         ok = run["ok"]
         if not ok:
             raise ValueError(f"{run['path']} has no scored item (all {run['failed']} failed)")
         k = sum(r["correct"] for r in ok.values())
         lo, hi = wilson(k, len(ok), level)
-        res["accuracy"][name] = {"n": len(ok), "correct": int(k), "acc": k / len(ok), "ci_low": lo, "ci_high": hi}
-    pairs = [("pair", "solo")] + ([("self-consistency", "solo"), ("pair", "self-consistency")] if self_consistency else [])
-    for new, base in pairs:
-        ids, x, y = _paired(loaded[base]["ok"], loaded[new]["ok"])
-        if not ids:
-            raise ValueError(f"the {base} and {new} runs share no scored item")
-        res["comparisons"][f"{new} vs {base}"] = compare(x, y, n_boot, level, seed)
-    p = loaded["pair"]["ok"]
+        out[name] = {"n": len(ok), "correct": int(k), "acc": k / len(ok), "ci_low": lo, "ci_high": hi}
+    return out
+
+# %% ../../nbs/33_bench_stats.ipynb #31a70dc7
+def _pair_stats(loaded: dict) -> dict:
+    "The pair's agreement and accuracy by round, each agent's flips, how often it left A's right first answer; solo stability."
+    p, s = loaded["pair"]["ok"], loaded["solo"]["ok"]
     rounds = max(len(r["answers"]) for r in p.values())
-    res["harmonic_agreement"] = float(np.mean([r["agree_final"] for r in p.values()]))
+    res = {"harmonic_agreement": float(np.mean([r["agree_final"] for r in p.values()]))}
     res["agreement_by_round"] = [float(np.mean([r["round_agree"][j] for r in p.values() if len(r["round_agree"]) > j]))
                                  for j in range(rounds)]
     res["accuracy_by_round"] = [[float(np.mean([r["round_correct"][j][m] for r in p.values() if len(r["round_correct"]) > j]))
@@ -190,11 +189,28 @@ def por_gain(solo: str | os.PathLike, pair: str | os.PathLike, self_consistency:
     res["pair_flips"] = pair_flips(p)
     flips = [r for r in p.values() if r["round_correct"][0][0]]
     res["pair_left_own_correct"] = (sum(not r["correct"] for r in flips) / len(flips)) if flips else None
-    s = loaded["solo"]["ok"]
     stab = [r["stability"] for r in s.values() if r.get("stability") is not None]
     res["solo_stability"] = float(np.mean(stab)) if stab else None
     res["solo_accuracy_samples"] = float(np.mean([r["accuracy_samples"] for r in s.values()]))
     return res
+
+# %% ../../nbs/33_bench_stats.ipynb #eee3518d
+def por_gain(solo: str | os.PathLike, pair: str | os.PathLike, self_consistency: str | os.PathLike | None = None,
+             n_boot: int | None = None, level: float | None = None, seed: int | None = None) -> dict:
+    "PoR-Gain of a pair run over a solo run (and vs a self-consistency run), paired by item content."
+    level = float(settings().bench.ci_level if level is None else level)
+    paths = {"solo": solo, "pair": pair, **({"self-consistency": self_consistency} if self_consistency else {})}
+    loaded = _load_runs(paths)
+    res = {"level": level, "task": loaded["solo"]["task_name"],
+           "runs": {k: {"path": v["path"], "scored": len(v["ok"]), "failed": v["failed"], "models": v["models"]}
+                    for k, v in loaded.items()}, "accuracy": _accuracies(loaded, level), "comparisons": {}}
+    pairs = [("pair", "solo")] + ([("self-consistency", "solo"), ("pair", "self-consistency")] if self_consistency else [])
+    for new, base in pairs:
+        ids, x, y = _paired(loaded[base]["ok"], loaded[new]["ok"])
+        if not ids:
+            raise ValueError(f"the {base} and {new} runs share no scored item")
+        res["comparisons"][f"{new} vs {base}"] = compare(x, y, n_boot, level, seed)
+    return {**res, **_pair_stats(loaded)}
 
 # %% ../../nbs/33_bench_stats.ipynb #d0423196
 def gain_table(res: dict):
