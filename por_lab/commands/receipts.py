@@ -17,7 +17,7 @@ from ..errors import CliError
 __all__ = ['cmd_keygen', 'cmd_verify', 'cmd_checkpoint', 'cmd_prove', 'cmd_check_proof', 'cmd_consistency', 'cmd_show',
            'register']
 
-# %% ../../nbs/56_commands_receipts.ipynb #88f6cfc5
+# %% ../../nbs/56_commands_receipts.ipynb #fdaecf23
 def _default_key() -> Path:
     from por_lab.sonate.receipts import default_key_path
     return default_key_path()
@@ -56,7 +56,7 @@ def cmd_verify(args) -> int:
         print(f"{args.log}: NOT ok: {'line ' + str(b['line']) + ': ' if b.get('line') else ''}{b['kind']}: {b['detail']}", file=sys.stderr)
     return 0 if rep.ok else 1
 
-
+# %% ../../nbs/56_commands_receipts.ipynb #f115af13
 def cmd_checkpoint(args) -> int:
     from por_lab.sonate.receipts import ReceiptLog, Signer
     if not Path(args.log).is_file():
@@ -86,7 +86,7 @@ def cmd_prove(args) -> int:
     print(json.dumps({**d, "verified": True}, indent=1))
     return 0
 
-
+# %% ../../nbs/56_commands_receipts.ipynb #ce183fb4
 def cmd_check_proof(args) -> int:
     from por_lab.tlog_keys import load_public_key
     from por_lab.tlog_verify import check_proof
@@ -127,7 +127,7 @@ def cmd_consistency(args) -> int:
     print(json.dumps({**d, "verified": True}, indent=1))
     return 0
 
-
+# %% ../../nbs/56_commands_receipts.ipynb #81bd6a4a
 def cmd_show(args) -> int:
     from por_lab.sonate.receipts import ReceiptLog, load_public_key, verify_log, receipt_card_html
     log = ReceiptLog(args.log)
