@@ -271,7 +271,7 @@ class VerifyReport:
                 "head": self.head, "key_ids": self.key_ids, "origin": self.origin, "tree_size": self.size,
                 "root": self.root, "checkpoints_checked": self.checkpoints_checked}
 
-# %% ../../nbs/24_sonate_receipts.ipynb #67e4f314
+# %% ../../nbs/24_sonate_receipts.ipynb #3e77c74a
 def _parse(line: bytes):
     env = json.loads(line)
     if not isinstance(env, dict) or set(env) != {"payload", "payloadType", "signatures"}:
@@ -286,6 +286,23 @@ def _parse(line: bytes):
     return env, payload, body, sigs[0].get("keyid"), base64.b64decode(sigs[0].get("sig", ""), validate=True)
 
 
+def _chain_break(idx: int, ph: str, expected: int, prev: str, nxt: tuple | None) -> tuple[str, str]:
+    "(kind, detail) of a receipt whose index or prev_hash breaks the chain, told apart by a look at the next line."
+    try:
+        nb = _parse(nxt[1])[2] if nxt is not None else None
+    except (ValueError, KeyError, TypeError):
+        nb = None
+    if idx > expected and nb is not None and nb.get("index") == expected and (ph == sha256_hex(nxt[1]) or nb.get("prev_hash") == prev):
+        return "reordering", f"receipt {idx} comes before receipt {expected}"
+    if nb is not None and nb.get("index") == expected and nb.get("prev_hash") == prev:
+        return "insertion", f"a receipt (index {idx}) was inserted before receipt {expected}"
+    if idx > expected:
+        return "deletion", f"receipts {expected}..{idx - 1} are missing before receipt {idx}"
+    if idx < expected:
+        return "reordering", f"receipt {idx} appears after receipt {expected - 1} (out of order or repeated)"
+    return "broken_link", f"receipt {idx}'s prev_hash does not match the hash of the receipt before it"
+
+# %% ../../nbs/24_sonate_receipts.ipynb #ced68b43
 def _verify_chain(path: str | os.PathLike, public_keys: Iterable[Ed25519PublicKey] | Ed25519PublicKey,
                   payload_type: str | None = None, expect_head: str | None = None, expect_count: int | None = None) -> VerifyReport:
     "Verify every receipt (signature, key, index, chain) in one streaming pass; report the first bad entry and why."
@@ -328,21 +345,8 @@ def _verify_chain(path: str | os.PathLike, public_keys: Iterable[Ed25519PublicKe
             return bad(line_no, "bad_signature", f"body key_id {body.get('key_id')} differs from the signing key {kid}")
         idx, ph = body["index"], body["prev_hash"]
         if not (idx == expected and ph == prev):
-            nb = None
-            if nxt is not None:
-                try:
-                    nb = _parse(nxt[1])[2]
-                except (ValueError, KeyError, TypeError):
-                    nb = None
-            if idx > expected and nb is not None and nb.get("index") == expected and (nxt and ph == sha256_hex(nxt[1]) or nb.get("prev_hash") == prev):
-                return bad(line_no, "reordering", f"receipt {idx} comes before receipt {expected}")
-            if nb is not None and nb.get("index") == expected and nb.get("prev_hash") == prev:
-                return bad(line_no, "insertion", f"a receipt (index {idx}) was inserted before receipt {expected}")
-            if idx > expected:
-                return bad(line_no, "deletion", f"receipts {expected}..{idx - 1} are missing before receipt {idx}")
-            if idx < expected:
-                return bad(line_no, "reordering", f"receipt {idx} appears after receipt {expected - 1} (out of order or repeated)")
-            return bad(line_no, "broken_link", f"receipt {idx}'s prev_hash does not match the hash of the receipt before it")
+            kind, detail = _chain_break(idx, ph, expected, prev, nxt)
+            return bad(line_no, kind, detail)
         prev, expected = sha256_hex(line), expected + 1
         rep.n_ok += 1
         cur = nxt
