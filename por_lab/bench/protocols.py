@@ -56,7 +56,7 @@ def call_seed(seed: int, item_id: str, model: str, kind: str, *index: int) -> in
     blob = "|".join(map(str, (seed, item_id, model, kind, *index)))
     return int.from_bytes(hashlib.sha256(blob.encode()).digest()[:4], "little") & 0x7FFFFFFF
 
-# %% ../../nbs/32_bench_protocols.ipynb #f36aa78d
+# %% ../../nbs/32_bench_protocols.ipynb #27fac802
 @dataclass
 class RunConfig:
     "Everything that defines a run besides the task: protocol, models, generation and protocol settings."
@@ -79,7 +79,7 @@ class RunConfig:
         blob = json.dumps({**asdict(self), "task": task.name, "prompts": task.fingerprint(include_items=False)}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
-
+# %% ../../nbs/32_bench_protocols.ipynb #c3a74f75
 def make_run_config(task: Task, protocol: str, models: list[str], samples: int | None = None, rounds: int | None = None,
                     temperature: float | None = None, max_tokens: int | None = None, seed: int | None = None) -> RunConfig:
     "Resolve settings: argument, else the task config, else `settings.ini [bench]`; check their ranges."
@@ -101,7 +101,7 @@ def make_run_config(task: Task, protocol: str, models: list[str], samples: int |
     if not 1 <= rc.max_tokens <= 8192: raise ValueError(f"max_tokens must be in [1, 8192], got {rc.max_tokens}")
     return rc
 
-# %% ../../nbs/32_bench_protocols.ipynb #83efcbab
+# %% ../../nbs/32_bench_protocols.ipynb #dd8cbba3
 async def _ask(task, client, rc, messages, seed):
     r = await client.complete(messages, temperature=rc.temperature, max_tokens=rc.max_tokens, stop=task.stop,
                               seed=seed, top_p=rc.top_p)
@@ -134,7 +134,7 @@ def _base(task, item, rc, replies):
     return {"id": item.id, "question": item.question, "gold": item.answer, "status": "ok",
             "calls": len(replies), "cached": sum(c for _, c in replies)}
 
-
+# %% ../../nbs/32_bench_protocols.ipynb #74214f62
 async def solo_item(task: Task, item: Item, client: ModelClient, rc: RunConfig) -> dict:
     "k samples from one model: answer = sample 0; mean sample accuracy; stability."
     replies = await _samples(task, item, client, rc, rc.samples)
@@ -154,7 +154,7 @@ async def self_consistency_item(task: Task, item: Item, client: ModelClient, rc:
             "sample_correct": [task.score(a, item) for a in answers], "pred": pred, "correct": task.score(pred, item),
             "stability": agreement(answers)}
 
-
+# %% ../../nbs/32_bench_protocols.ipynb #e7e62d45
 async def pair_item(task: Task, item: Item, clients: list[ModelClient], rc: RunConfig) -> dict:
     "Two models answer, then exchange answers for R rounds; the pair's answer is their common one, else A's."
     names = [c.endpoint.model for c in clients]
@@ -197,7 +197,7 @@ def read_results(path: str | os.PathLike) -> tuple[list[dict], int]:
         raise ResultsFileError(f"{where}: corrupt line ({detail}); repair or delete it, or start afresh with --overwrite") from None
     return r.records, int(r.torn_tail is not None)
 
-# %% ../../nbs/32_bench_protocols.ipynb #170a1ee7
+# %% ../../nbs/32_bench_protocols.ipynb #5f49b3f9
 @dataclass
 class RunSummary:
     "What a run did."
@@ -229,11 +229,9 @@ def eta_line(n_items: int, calls_per_item: int, item_s: float) -> str:
     return (f"{n_items} more items x {calls_per_item} calls; the first took {item_s:.1f} s, so about {when} "
             "if the endpoint answers one request at a time (less if it batches or the cache holds answers)")
 
-
-async def _run(task, rc, endpoints, out, client_kwargs, progress, max_in_flight, overwrite):
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    key = rc.run_key(task)
+# %% ../../nbs/32_bench_protocols.ipynb #757a353f
+def _resume(task: Task, out: Path, key: str, overwrite: bool) -> dict:
+    "The finished lines of `out` to keep, by item id; the file is rewritten without failed or half-written lines."
     recs, truncated = ([], 0) if overwrite else read_results(out)
     by_id = {it.id: it for it in task.items}
     keep = {}
@@ -252,22 +250,79 @@ async def _run(task, rc, endpoints, out, client_kwargs, progress, max_in_flight,
                 raise ResultsFileError(f"{out}: item {r['id']} appears twice; repair the file or use --overwrite")
             keep[r["id"]] = r
     if overwrite or truncated or len(keep) != len(recs):     # rewrite without failed / half-written lines
-        out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out, "".join(json.dumps(r) + "\n" for r in keep.values()))
-    pending = [it for it in task.items if it.id not in keep]
-    summary = dict(already_done=len(task.items) - len(pending), scored=0, failed=0, failures={}, first_item_s=None)
-    clients = {}
+    return keep
+
+# %% ../../nbs/32_bench_protocols.ipynb #bf67eadd
+def _make_clients(endpoints: list[Endpoint], client_kwargs: dict) -> tuple[dict, list]:
+    "One `ModelClient` per distinct endpoint (all sharing one response cache), and the client at each position."
+    client_kwargs = dict(client_kwargs)
     cache = client_kwargs.pop("cache", None)
     if cache is None or cache is True:
         cache = ResponseCache(default_cache_path())
     elif cache is not False and not isinstance(cache, ResponseCache):
         cache = ResponseCache(cache)
+    clients = {}
     for ep in endpoints:
         k = (ep.base_url, ep.model, ep.api)
         if k not in clients:
             clients[k] = ModelClient(ep, cache=cache, **client_kwargs)
-    order = [clients[(ep.base_url, ep.model, ep.api)] for ep in endpoints]
-    task_fp, idents = task.fingerprint(include_items=False), [ep.identity for ep in endpoints]
+    return clients, [clients[(ep.base_url, ep.model, ep.api)] for ep in endpoints]
+
+# %% ../../nbs/32_bench_protocols.ipynb #6fc5a653
+def _item_runner(task: Task, rc: RunConfig, order: list, key: str, idents: list[str]):
+    "The coroutine function that runs one item and returns its result line (a call that failed for good: a failed line)."
+    fn = {"solo": solo_item, "self-consistency": self_consistency_item, "pair": pair_item}[rc.protocol]
+    task_fp = task.fingerprint(include_items=False)
+
+    async def one(it):
+        try:
+            rec = await fn(task, it, order if rc.protocol == "pair" else order[0], rc)
+        except EndpointError as e:
+            rec = {"id": it.id, "question": it.question, "gold": it.answer, "status": "failed", "error": e.reason}
+        return {"protocol": rc.protocol, "run_key": key, "models": rc.models, "task_name": task.name,
+                "task": task_fp, "key": task.item_key(it), "endpoints": idents, **rec}
+    return one
+
+# %% ../../nbs/32_bench_protocols.ipynb #6e2b8148
+async def _write_all(out: Path, pending: list, one, rc: RunConfig, task: Task, summary: dict, progress: bool) -> None:
+    "Run the pending items (the first alone: its time gives the estimate), appending each result line as it completes."
+    bar = None
+    if progress and pending:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(pending), desc=f"{rc.protocol} · {task.name}", unit="item", smoothing=0.1)
+    with open(out, "a", encoding="utf-8") as f:
+        def write(rec):
+            f.write(json.dumps(rec) + "\n"); f.flush()
+            if rec["status"] == "ok":
+                summary["scored"] += 1
+            else:
+                summary["failed"] += 1
+                summary["failures"][rec["error"]] = summary["failures"].get(rec["error"], 0) + 1
+            if bar is not None:
+                bar.update(1); bar.set_postfix(failed=summary["failed"], refresh=False)
+        if pending:
+            t_first = time.perf_counter()
+            write(await one(pending[0]))
+            summary["first_item_s"] = time.perf_counter() - t_first
+            if progress and len(pending) > 1:
+                eta = eta_line(len(pending) - 1, rc.n_calls, summary["first_item_s"])
+                (bar.write if bar is not None else print)(f"{rc.protocol} · {task.name}: {eta}")
+        for fut in asyncio.as_completed([one(it) for it in pending[1:]]):
+            write(await fut)
+    if bar is not None:
+        bar.close()
+
+# %% ../../nbs/32_bench_protocols.ipynb #b1cd7dbc
+async def _run(task, rc, endpoints, out, client_kwargs, progress, max_in_flight, overwrite):
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    key = rc.run_key(task)
+    keep = _resume(task, out, key, overwrite)
+    pending = [it for it in task.items if it.id not in keep]
+    summary = dict(already_done=len(task.items) - len(pending), scored=0, failed=0, failures={}, first_item_s=None)
+    clients, order = _make_clients(endpoints, client_kwargs)
+    one = _item_runner(task, rc, order, key, [ep.identity for ep in endpoints])
     t0 = time.perf_counter()
     for c in clients.values():
         await c.__aenter__()
@@ -275,45 +330,12 @@ async def _run(task, rc, endpoints, out, client_kwargs, progress, max_in_flight,
         if pending:
             for c in clients.values():
                 await c.check()
-        conc = max(c.concurrency for c in clients.values())
-        gate = asyncio.Semaphore(max_in_flight or 2 * conc)
-        fn = {"solo": solo_item, "self-consistency": self_consistency_item, "pair": pair_item}[rc.protocol]
+        gate = asyncio.Semaphore(max_in_flight or 2 * max(c.concurrency for c in clients.values()))
 
-        async def one(it):
+        async def gated(it):
             async with gate:
-                try:
-                    rec = await fn(task, it, order if rc.protocol == "pair" else order[0], rc)
-                except EndpointError as e:
-                    rec = {"id": it.id, "question": it.question, "gold": it.answer, "status": "failed", "error": e.reason}
-                return {"protocol": rc.protocol, "run_key": key, "models": rc.models, "task_name": task.name,
-                        "task": task_fp, "key": task.item_key(it), "endpoints": idents, **rec}
-
-        bar = None
-        if progress and pending:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=len(pending), desc=f"{rc.protocol} · {task.name}", unit="item", smoothing=0.1)
-        with open(out, "a", encoding="utf-8") as f:
-            def write(rec):
-                f.write(json.dumps(rec) + "\n"); f.flush()
-                if rec["status"] == "ok":
-                    summary["scored"] += 1
-                else:
-                    summary["failed"] += 1
-                    summary["failures"][rec["error"]] = summary["failures"].get(rec["error"], 0) + 1
-                if bar is not None:
-                    bar.update(1); bar.set_postfix(failed=summary["failed"], refresh=False)
-            if pending:                              # the first item alone: its time gives the estimate
-                t_first = time.perf_counter()
-                write(await one(pending[0]))
-                summary["first_item_s"] = time.perf_counter() - t_first
-                if progress and len(pending) > 1:
-                    eta = eta_line(len(pending) - 1, rc.n_calls, summary["first_item_s"])
-                    (bar.write if bar is not None else print)(f"{rc.protocol} · {task.name}: {eta}")
-            for fut in asyncio.as_completed([one(it) for it in pending[1:]]):
-                rec = await fut
-                write(rec)
-        if bar is not None:
-            bar.close()
+                return await one(it)
+        await _write_all(out, pending, gated, rc, task, summary, progress)
     finally:
         for c in clients.values():
             await c.__aexit__(None, None, None)
@@ -324,7 +346,7 @@ async def _run(task, rc, endpoints, out, client_kwargs, progress, max_in_flight,
                       requests=st("requests"), calls=st("calls"), cache_hits=st("cache_hits"), retries=st("retries"),
                       wall_s=time.perf_counter() - t0, **summary)
 
-
+# %% ../../nbs/32_bench_protocols.ipynb #0e553b8a
 def run_protocol(task: Task, protocol: str, models: list[str | Endpoint], out: str | os.PathLike, *,
                  samples: int | None = None, rounds: int | None = None, temperature: float | None = None,
                  max_tokens: int | None = None, seed: int | None = None, base_url: str | None = None, api: str | None = None,
