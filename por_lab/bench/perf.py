@@ -24,7 +24,7 @@ from ..settings import settings
 # %% auto #0
 __all__ = ['perf_bench']
 
-# %% ../../nbs/35_bench_perf.ipynb #8cfccd4b
+# %% ../../nbs/35_bench_perf.ipynb #f88c3f86
 def _percentiles(lat) -> dict:
     q = np.percentile(np.asarray(lat), [50, 90, 99])
     return {"p50_s": float(q[0]), "p90_s": float(q[1]), "p99_s": float(q[2]), "mean_s": float(np.mean(lat))}
@@ -41,7 +41,7 @@ async def _level(ep: Endpoint, prompts: list[list[dict]], conc: int, max_tokens:
         return {"concurrency": conc, "requests": len(prompts), "wall_s": wall, "requests_per_s": len(prompts) / wall,
                 **_percentiles(lat), "retries": c.stats["retries"], "failures": c.stats["failures"]}
 
-
+# %% ../../nbs/35_bench_perf.ipynb #d514bd59
 def _baseline(ep: Endpoint, prompts, max_tokens: int, stop) -> dict:
     lat = []
     with httpx.Client(timeout=60) as h:
@@ -58,7 +58,18 @@ def _baseline(ep: Endpoint, prompts, max_tokens: int, stop) -> dict:
         wall = time.perf_counter() - t0
     return {"concurrency": 1, "requests": len(prompts), "wall_s": wall, "requests_per_s": len(prompts) / wall, **_percentiles(lat)}
 
+# %% ../../nbs/35_bench_perf.ipynb #b30bb323
+def _cache_rerun(endpoint: Endpoint, cache_items: int, max_tokens: int) -> dict:
+    "A small solo run, then the same run into a new file: the rerun must be answered by the cache alone."
+    with tempfile.TemporaryDirectory() as d:
+        small = load_task("arithmetic_easy", n_items=cache_items)
+        kw = dict(samples=2, cache=Path(d) / "cache.sqlite", progress=False, max_tokens=max_tokens)
+        first = run_protocol(small, "solo", [endpoint], Path(d) / "a.jsonl", **kw)
+        again = run_protocol(small, "solo", [endpoint], Path(d) / "b.jsonl", **kw)
+    return {"items": cache_items, "first_run_requests": first.requests, "rerun_requests": again.requests,
+            "rerun_cache_hits": again.cache_hits, "rerun_wall_s": again.wall_s, "same_answers": first.accuracy == again.accuracy}
 
+# %% ../../nbs/35_bench_perf.ipynb #e26df424
 def perf_bench(endpoint: Endpoint, levels: list[int] | None = None, n_requests: int | None = None,
                max_tokens: int | None = None, task: Task | None = None, cache_items: int = 8) -> dict:
     "Throughput and latency at each concurrency level, a sequential httpx baseline, and the zero-call cache rerun."
@@ -76,12 +87,5 @@ def perf_bench(endpoint: Endpoint, levels: list[int] | None = None, n_requests: 
     out["baseline_httpx_sequential"] = _baseline(endpoint, msgs[:n], max_tokens, task.stop)
     for i, c in enumerate(levels):
         out["levels"].append(run_async(_level(endpoint, msgs[n * (i + 1): n * (i + 2)], int(c), max_tokens, task.stop)))
-    with tempfile.TemporaryDirectory() as d:
-        small = load_task("arithmetic_easy", n_items=cache_items)
-        kw = dict(samples=2, cache=Path(d) / "cache.sqlite", progress=False, max_tokens=max_tokens)
-        first = run_protocol(small, "solo", [endpoint], Path(d) / "a.jsonl", **kw)
-        again = run_protocol(small, "solo", [endpoint], Path(d) / "b.jsonl", **kw)
-    out["cache_rerun"] = {"items": cache_items, "first_run_requests": first.requests, "rerun_requests": again.requests,
-                          "rerun_cache_hits": again.cache_hits, "rerun_wall_s": again.wall_s,
-                          "same_answers": first.accuracy == again.accuracy}
+    out["cache_rerun"] = _cache_rerun(endpoint, cache_items, max_tokens)
     return out
