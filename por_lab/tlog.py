@@ -135,6 +135,7 @@ def verify_inclusion(index: int, size: int, leaf: bytes, proof: list[bytes], roo
         raise ProofError(f"entry {index} is not in the tree of size {size} with root {root.hex()[:16]}...")
 
 
+# %% ../nbs/07_tlog.ipynb #a8987314
 def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, proof: list[bytes]) -> None:
     "RFC 9162 §2.1.4.2: raise ProofError unless `proof` shows the tree (old, old_root) is a prefix of (new, new_root)."
     if not 0 < old <= new:
@@ -204,37 +205,47 @@ class TreeStore:
         self.size = size
         self.frontier = CompactRange(size, [self.node(k, (size >> k) - 1) for k in reversed(range(size.bit_length())) if size >> k & 1])
 
-    def append(self, h: bytes) -> None:
-        "Add one leaf hash (write-through; fsync at `sync`)."
-        i = self.size
-        for level, x in self.frontier.append(h):
-            os.pwrite(self._fd(level), x, (i >> level) * 32)
-        self.size += 1
 
-    def subtree(self, lo: int, hi: int) -> bytes:
-        "MTH(D[lo:hi]) for 0 <= lo < hi <= size, from the stored complete subtrees."
-        if not 0 <= lo < hi <= self.size:
-            raise ProofError(f"range [{lo}, {hi}) is not inside a tree of size {self.size}")
-        parts, x = [], lo
-        while x < hi:
-            s = x & -x if x else 1 << (hi - x).bit_length()
-            while s > hi - x:
-                s >>= 1
-            parts.append(self.node(s.bit_length() - 1, x // s)); x += s
-        r = parts[-1]
-        for p in reversed(parts[:-1]):
-            r = node_hash(p, r)
-        return r
+# %% ../nbs/07_tlog.ipynb #a470a0db
+def _append(self, h: bytes) -> None:
+    "Add one leaf hash (write-through; fsync at `sync`)."
+    i = self.size
+    for level, x in self.frontier.append(h):
+        os.pwrite(self._fd(level), x, (i >> level) * 32)
+    self.size += 1
 
-    def root(self, size: int | None = None) -> bytes:
-        size = self.size if size is None else size
-        return self.frontier.root() if size == self.size else (EMPTY_ROOT if size == 0 else self.subtree(0, size))
 
-    def sync(self) -> None:
-        for fd in self._fds.values():
-            os.fsync(fd)
+def _subtree(self, lo: int, hi: int) -> bytes:
+    "MTH(D[lo:hi]) for 0 <= lo < hi <= size, from the stored complete subtrees."
+    if not 0 <= lo < hi <= self.size:
+        raise ProofError(f"range [{lo}, {hi}) is not inside a tree of size {self.size}")
+    parts, x = [], lo
+    while x < hi:
+        s = x & -x if x else 1 << (hi - x).bit_length()
+        while s > hi - x:
+            s >>= 1
+        parts.append(self.node(s.bit_length() - 1, x // s)); x += s
+    r = parts[-1]
+    for p in reversed(parts[:-1]):
+        r = node_hash(p, r)
+    return r
 
-    def close(self) -> None:
-        for fd in self._fds.values():
-            os.close(fd)
-        self._fds = {}
+
+def _root(self, size: int | None = None) -> bytes:
+    size = self.size if size is None else size
+    return self.frontier.root() if size == self.size else (EMPTY_ROOT if size == 0 else self.subtree(0, size))
+
+
+def _sync(self) -> None:
+    for fd in self._fds.values():
+        os.fsync(fd)
+
+
+def _close(self) -> None:
+    for fd in self._fds.values():
+        os.close(fd)
+    self._fds = {}
+
+
+TreeStore.append, TreeStore.subtree, TreeStore.root = _append, _subtree, _root
+TreeStore.sync, TreeStore.close = _sync, _close

@@ -36,6 +36,7 @@ def key_id_of(public_key: Ed25519PublicKey) -> str:
     return "ed25519:" + hashlib.sha256(raw_public_key(public_key)).hexdigest()[:16]
 
 
+# %% ../nbs/07_tlog_keys.ipynb #d1b44663
 def private_dir(path: str | os.PathLike) -> Path:
     "Create (mode 0700) or tighten a directory for private files; returns it."
     p = Path(path).expanduser()
@@ -105,6 +106,7 @@ def load_private_key(path: str | os.PathLike) -> Ed25519PrivateKey:
     return key
 
 
+# %% ../nbs/07_tlog_keys.ipynb #caf2ba5f
 def load_public_key(path: str | os.PathLike) -> Ed25519PublicKey:
     "Load a public key from the JSON written by `generate_keypair` (or a PEM public key)."
     p = Path(path).expanduser()
