@@ -30,7 +30,7 @@ _API = {
     # sweeps on Dask
     "sweep": "por_lab.sweep", "save_sweep": "por_lab.sweep", "load_sweep": "por_lab.sweep",
     # the multimodal resonator
-    "MultimodalResonator": "por_lab.multimodal", "load_text_emb": "por_lab.multimodal",
+    "MultimodalResonator": "por_lab.multimodal", "controlled_pairs": "por_lab.multimodal", "load_text_emb": "por_lab.multimodal",
     "load_image_emb": "por_lab.multimodal", "rank_captions": "por_lab.multimodal",
     # SONATE: the calculator and its trust receipts
     "SymbiResonanceCalculator": "por_lab.sonate.calculator", "get_text_embedder": "por_lab.embeddings",
