@@ -133,6 +133,23 @@ def _paper_stage(report: ReproduceReport, jobs, only, force: bool, s) -> None:
     except RuntimeError as e:
         report.errors.append(str(e))
 
+# %% ../nbs/40_pipeline.ipynb #aeddf0cb
+def _docs_stage(report: ReproduceReport, force: bool, s) -> None:
+    "Render the docs site from the executed notebooks (cached by its inputs, the provenance log's checkpoint among them)."
+    build = s.path("build")
+    inputs = [s.root / "_quarto.yml", *(build / "executed").rglob("*.ipynb"), *discover_notebooks(s)]
+    if "receipts" in s.sections():  # each figure's provenance block: the site is rebuilt when the log grows
+        inputs.append(s.root / f"{s.receipts.provenance_log}.checkpoint")
+    key, stamp = _inputs_hash(inputs), build / "cache" / "docs.key"
+    if not force and _stage_cached(stamp, key, [s.path("site") / "index.html"]):
+        report.docs = {"renderer": "cached", "site": str(s.path("site")), "pages": len(list(s.path("site").rglob("*.html")))}
+    else:
+        try:
+            report.docs = build_docs(s)
+            atomic_write_text(stamp, key)
+        except (RuntimeError, OSError, ValueError) as e:
+            report.errors.append(f"docs build failed: {e}")
+
 # %% ../nbs/40_pipeline.ipynb #9c6c4844
 def reproduce(profile: str | None = None, only: Iterable[str] | None = None, scheduler: str | None = None,
               workers: int | None = None, force: bool = False, paper: bool = True, docs: bool = True,
@@ -144,29 +161,19 @@ def reproduce(profile: str | None = None, only: Iterable[str] | None = None, sch
     commit, run = git_commit(s.root) or "unknown", uuid.uuid4().hex[:12]
     jobs = [replace(j, commit=commit, run=run) for j in plan(profile, only, s)]
     report = ReproduceReport(profile, run_jobs(jobs, scheduler, workers, force, progress))
-    build = s.path("build")
     if report.ok:  # values and figures not produced by this run go (with --only: those its notebooks made before)
         produced = [a for r in report.results for a in r.artifacts]
         report.pruned = [str(p) for p in prune_stale(produced, s, owned_by=[j.name for j in jobs] if only else None)]
+        try:  # signed whenever the run succeeded: the paper and the docs site both show the provenance
+            report.checkpoint = record_provenance(jobs, report.results, s)
+        except Exception as e:  # the log is an extra: its failure is reported, not hidden, and not fatal to the paper
+            report.errors.append(f"provenance log: {type(e).__name__}: {e}")
     if paper and not report.ok:
         failed = [r.name for r in report.results if r.status == "failed"]
         report.paper = {"status": "not built", "reason": f"{len(failed)} notebook(s) failed: {', '.join(failed)}"}
     elif paper:
-        try:
-            report.checkpoint = record_provenance(jobs, report.results, s)
-        except Exception as e:  # the log is an extra: its failure is reported, not hidden, and not fatal to the paper
-            report.errors.append(f"provenance log: {type(e).__name__}: {e}")
         _paper_stage(report, jobs, only, force, s)
     if docs:
-        inputs = [s.root / "_quarto.yml", *(build / "executed").rglob("*.ipynb"), *discover_notebooks(s)]
-        key, stamp = _inputs_hash(inputs), build / "cache" / "docs.key"
-        if not force and _stage_cached(stamp, key, [s.path("site") / "index.html"]):
-            report.docs = {"renderer": "cached", "site": str(s.path("site")), "pages": len(list(s.path("site").rglob("*.html")))}
-        else:
-            try:
-                report.docs = build_docs(s)
-                atomic_write_text(stamp, key)
-            except (RuntimeError, OSError, ValueError) as e:
-                report.errors.append(f"docs build failed: {e}")
+        _docs_stage(report, force, s)
     report.seconds = time.perf_counter() - t0
     return report
