@@ -37,7 +37,7 @@ def _types(decl: Key) -> tuple:
 
 def _current(section: str, key: str) -> str:
     try:
-        return repr(settings().get(section, key))
+        return repr(getattr(settings()[section], key))
     except (SettingsError, OSError):
         return "?"
 

@@ -68,7 +68,7 @@ def test_controlled_pairs_bad_cosine():
 @pytest.mark.parametrize("K, dt", [(100.0, 0.01), (30.0, 0.01), (2.0, 0.5)])
 def test_unstable_coupling_step_states_the_largest_stable_dt(K, dt):
     from por_lab.settings import settings
-    kdt = float(settings().get("multimodal", "max_coupling_dt"))
+    kdt = settings().multimodal.max_coupling_dt
     with pytest.raises(ValueError, match=f"largest stable dt for this K is {kdt / K:.6g}"):
         MultimodalResonator(np.ones(8), np.ones(8), coupling_strength=K, dt=dt)
     MultimodalResonator(np.ones(8), np.ones(8), coupling=K, dt=kdt / K)      # at the limit: accepted (the seed's name)

@@ -202,7 +202,7 @@ Doubled: \val{doubled}. \cite{kuramoto1975}
 def test_cli_errors_are_one_line(project):
     for args, msg in ((["reproduce", "--profile", "nope"], "unknown profile"),
                       (["reproduce", "--only", "zzz"], "matches no notebook"),
-                      (["reproduce", "--workers", "0", "--force", "--only", "index"], "workers must be at least 1")):
+                      (["reproduce", "--workers", "0", "--force", "--only", "index"], "workers must be in [1, 256], got 0")):
         p = subprocess.run(POR_LAB + args, capture_output=True, text=True)
         assert p.returncode == 2 and msg in p.stderr, (args, p.stderr)
         assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import sys
 
+from ..cli_flags import add_flags
+
 # %% auto #0
 __all__ = ['register']
 
@@ -18,12 +20,12 @@ def _reproduce(args) -> int:
     from por_lab.pipeline import plan, reproduce
     from por_lab.pipeline_run import is_cached
     if args.list:  # what would run and why: the modules, settings sections and data each notebook depends on
-        for j in plan(args.profile, args.only):
+        for j in plan(args.default_profile, args.only):
             state = "cached" if not args.force and is_cached(j) else "runs"
             print(f"{j.name:<40} {state:<7} {json.dumps(j.parameters)}  [{len(j.deps['modules'])} modules; "
                   f"settings: {', '.join(j.deps['sections'])}; data: {', '.join(j.deps['data']) or '-'}]")
         return 0
-    report = reproduce(profile=args.profile, only=args.only, scheduler=args.scheduler, workers=args.workers,
+    report = reproduce(profile=args.default_profile, only=args.only, scheduler=args.scheduler, workers=args.workers,
                        force=args.force, paper=not args.no_paper, docs=not args.no_docs, progress=not args.quiet)
     print(report.table())
     return 0 if report.ok else 1
@@ -47,10 +49,10 @@ def register(sub, perf_sub) -> None:
     r = sub.add_parser("reproduce", help="execute the notebooks (cached, on Dask), build paper/ and the docs site",
                        description="Execute the project's notebooks with papermill on a Dask cluster (unchanged notebooks "
                        "are cached), save the paper's figures and values, build paper/por_paper.pdf and the docs site.")
-    r.add_argument("--profile", help="parameter profile from settings.ini (quick: minutes on 2 cores; full: the paper's run)")
+    add_flags(r, "pipeline", "default_profile", flags={"default_profile": "--profile"},
+              default_profile="quick: minutes on 2 cores; full: the paper's run")
     r.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (name, file stem or glob)")
-    r.add_argument("--scheduler", metavar="ADDR", help="address of a running Dask scheduler (default: a LocalCluster)")
-    r.add_argument("--workers", type=int, help="LocalCluster worker processes (default: [pipeline] workers)")
+    add_flags(r, "pipeline", "scheduler", "workers")
     r.add_argument("--force", action="store_true", help="ignore the cache and run everything again")
     r.add_argument("--no-paper", action="store_true", help="do not build the paper PDF")
     r.add_argument("--no-docs", action="store_true", help="do not build the docs site")
