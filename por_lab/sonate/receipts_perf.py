@@ -19,9 +19,9 @@ from pathlib import Path
 from ..tlog import CompactRange, TreeStore, inclusion_proof, leaf_hash, verify_inclusion
 
 # %% auto #0
-__all__ = ['SCORE', 'bench_append', 'build_tree', 'bench_proofs', 'leaves_at_depth', 'bench_verify_memory', 'bench_tlog']
+__all__ = ['SCORE', 'bench_append', 'build_tree', 'leaves_at_depth', 'bench_proofs', 'bench_verify_memory', 'bench_tlog']
 
-# %% ../../nbs/24a_sonate_receipts_perf.ipynb #a7e2df47
+# %% ../../nbs/24a_sonate_receipts_perf.ipynb #aae09ade
 SCORE = {"turn": 0, "r_m": 0.61, "resonance_quality": "STRONG", "reality_index": 7.3, "trust_protocol": "PASS", "stakes": "low",
          "ethical_alignment": 2.9, "canvas_parity": 100.0, "golden_record": False, "flagged": False, "flags": [],
          "components": {"semantic_alignment": 0.7, "history_alignment": 0.5, "novelty": 0.31, "substance": 0.8},
@@ -63,7 +63,7 @@ def _plain_once(d: str, signer, n: int) -> float:
     os.close(fd)
     return rate
 
-
+# %% ../../nbs/24a_sonate_receipts_perf.ipynb #ac756933
 def bench_append(n: int = 20000, fsync_every: int | None = None, folder: str | None = None, repeats: int = 3) -> dict:
     "Receipts (a full score body) signed and appended per second with the tree and checkpoints, vs a plain signed file and the Ed25519 floor (medians of `repeats`, interleaved, with the load average; also per CPU-second)."
     from por_lab.sonate.receipts import ReceiptLog, Signer, generate_keypair
@@ -90,7 +90,7 @@ def bench_append(n: int = 20000, fsync_every: int | None = None, folder: str | N
     out["target_met"] = out["tlog_configured_fsync_per_s"] >= 5000
     return out
 
-# %% ../../nbs/24a_sonate_receipts_perf.ipynb #0c7a047a
+# %% ../../nbs/24a_sonate_receipts_perf.ipynb #0b44871a
 def build_tree(folder: str, n: int, seed: int = 0) -> TreeStore:
     "A file-backed tree of `n` pseudo-random leaf hashes (reused when `folder` already holds one of that size)."
     ts = TreeStore(folder)
@@ -102,6 +102,16 @@ def build_tree(folder: str, n: int, seed: int = 0) -> TreeStore:
     return ts
 
 
+def leaves_at_depth(n: int, d: int) -> int:
+    "How many of the n leaves of an RFC 9162 tree sit at depth d (= have a d-hash inclusion proof)."
+    if n == 1:
+        return int(d == 0)
+    if d <= 0:
+        return 0
+    k = 1 << ((n - 1).bit_length() - 1)
+    return leaves_at_depth(k, d - 1) + leaves_at_depth(n - k, d - 1)
+
+# %% ../../nbs/24a_sonate_receipts_perf.ipynb #76834fab
 def bench_proofs(n: int = 10 ** 6, samples: int = 2000, folder: str | None = None, seed: int = 0) -> dict:
     "Inclusion proof generation + verification time at tree size `n` (median, p99), proof sizes, vs re-hashing all leaves."
     with tempfile.TemporaryDirectory(dir=folder) as d:
@@ -130,16 +140,6 @@ def bench_proofs(n: int = 10 ** 6, samples: int = 2000, folder: str | None = Non
             "prove_verify_p99_ms": 1e3 * sorted(times)[int(0.99 * samples)], "ceil_log2_n": k,
             "proof_bytes_max": max(sizes), "proof_bytes_min": min(sizes), "share_with_ceil_log2_n_hashes": sizes.count(32 * k) / samples,
             "expected_share": leaves_at_depth(n, k) / n, "baseline_rehash_all_leaves_ms": 1e3 * rehash}
-
-
-def leaves_at_depth(n: int, d: int) -> int:
-    "How many of the n leaves of an RFC 9162 tree sit at depth d (= have a d-hash inclusion proof)."
-    if n == 1:
-        return int(d == 0)
-    if d <= 0:
-        return 0
-    k = 1 << ((n - 1).bit_length() - 1)
-    return leaves_at_depth(k, d - 1) + leaves_at_depth(n - k, d - 1)
 
 # %% ../../nbs/24a_sonate_receipts_perf.ipynb #a1286633
 def _peak(fn) -> tuple[float, int]:
