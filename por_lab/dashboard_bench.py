@@ -18,7 +18,7 @@ from .dashboard_inputs import InputError, check_file, _Upload, _message, _pn, _s
 # %% auto #0
 __all__ = ['ITEM_FILTERS', 'open_results', 'accuracy_table', 'items_table', 'BenchmarkPage']
 
-# %% ../nbs/41e_dashboard_bench.ipynb #9616d5f8
+# %% ../nbs/41e_dashboard_bench.ipynb #15cb99a0
 ITEM_FILTERS = ("all items", "pair right, solo wrong", "solo right, pair wrong", "both right", "both wrong")
 
 
@@ -31,7 +31,7 @@ def open_results(solo, pair, self_consistency=None, n_boot: int | None = None, s
     except ValueError as e:
         raise InputError(str(e)) from None
 
-
+# %% ../nbs/41e_dashboard_bench.ipynb #446c69d3
 def accuracy_table(res: dict) -> "pd.DataFrame":
     "Accuracy per protocol with its Wilson interval."
     import pandas as pd
