@@ -52,9 +52,9 @@ def concept_key(word: str) -> str | None:
 def turn_concepts(words: list[str], vectors: np.ndarray, min_length: int | None = None,
                   max_concepts: int | None = None) -> dict[str, np.ndarray]:
     "Concepts of one user message: concept -> unit vector (mean of its mentions), from its words and word vectors."
-    cfg = settings().section("sonate")
-    min_length = int(cfg["min_concept_length"] if min_length is None else min_length)
-    max_concepts = int(cfg["max_concepts_per_turn"] if max_concepts is None else max_concepts)
+    s = settings().sonate
+    min_length = int(s.min_concept_length if min_length is None else min_length)
+    max_concepts = int(s.max_concepts_per_turn if max_concepts is None else max_concepts)
     if min_length < 1 or max_concepts < 0:
         raise ValueError(f"min_length must be >= 1 and max_concepts >= 0, got {min_length}, {max_concepts}")
     if len(words) != len(vectors):
@@ -82,7 +82,7 @@ class ContextualGravity:
 
     def __post_init__(self):
         if self.decay is None:
-            self.decay = float(settings().get("sonate", "gravity_decay"))
+            self.decay = float(settings().sonate.gravity_decay)
         if not (0 < self.decay <= 1):
             raise ValueError(f"decay must be in (0, 1], got {self.decay}")
 

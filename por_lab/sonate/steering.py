@@ -65,7 +65,7 @@ def _check_sentences(d: dict, key: str, path):
 def load_constitution(path: str | os.PathLike | None = None) -> Constitution:
     "Read and check a constitution JSON file (default `[sonate] constitution`)."
     s = settings()
-    path = Path(path if path is not None else s.get("sonate", "constitution")).expanduser()
+    path = Path(path if path is not None else s.sonate.constitution).expanduser()
     if not path.is_absolute():
         path = s.root / path
     if not path.is_file():
@@ -104,11 +104,11 @@ class Steering:
 
     def __init__(self, embedder, constitution: Constitution | None = None, dynamic_weight: float | None = None,
                  ethics_semantic_scale: float | None = None):
-        cfg = settings().section("sonate")
+        s = settings().sonate
         self.embedder = embedder
         self.constitution = constitution or load_constitution()
-        self.dynamic_weight = float(cfg["dynamic_weight"] if dynamic_weight is None else dynamic_weight)
-        self.ethics_semantic_scale = float(cfg["ethics_semantic_scale"] if ethics_semantic_scale is None else ethics_semantic_scale)
+        self.dynamic_weight = float(s.dynamic_weight if dynamic_weight is None else dynamic_weight)
+        self.ethics_semantic_scale = float(s.ethics_semantic_scale if ethics_semantic_scale is None else ethics_semantic_scale)
         if not 0 <= self.dynamic_weight <= 1:
             raise ValueError(f"dynamic_weight must be in [0, 1], got {self.dynamic_weight}")
         if not self.ethics_semantic_scale > 0:
