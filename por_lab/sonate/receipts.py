@@ -16,19 +16,17 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Iterable, Iterator, Mapping
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ..jsonl import TornTail
+from ..jsonl import JsonlLines, TornTail, last_complete_line
 from ..settings import settings
-from ..jsonl import JsonlLines, last_complete_line
 from ..tlog_canonical import canonical_json, pae
-from ..tlog_keys import (KeyError_, ensure_secret, generate_keypair, key_id_of, load_private_key,  # noqa: F401 (re-exported)
-                               load_public_key)
+from ..tlog_keys import KeyError_, ensure_secret, generate_keypair, key_id_of, load_private_key, load_public_key  # noqa: F401
 from ..tlog_note import Checkpoint, NoteError
-from ..tlog_log import TLog, TLogError, read_checkpoints, torn_tail  # noqa: F401 (TLogError re-exported)
+from ..tlog_log import TLog, read_checkpoints, torn_tail
 from ..tlog_verify import verify_tlog
 
 # %% auto #0
@@ -231,13 +229,6 @@ def _iter(self) -> Iterator[SymbiTrustReceipt]:
                                 sha256_hex(line), None, n)
 
 
-ReceiptLog.append_body, ReceiptLog.append_score, ReceiptLog.__iter__ = _append_body, _append_score, _iter
-ReceiptLog.sync = lambda self: self.tlog and self.tlog.sync()
-ReceiptLog.checkpoint = lambda self: self.tlog.checkpoint() if self.tlog else None
-ReceiptLog.__enter__ = lambda self: self
-ReceiptLog.__exit__ = lambda self, *exc: self.close()
-
-
 def _close(self):
     "Fsync, write a final checkpoint, release the lock."
     if self.tlog is not None:
@@ -245,7 +236,11 @@ def _close(self):
         self.tlog = None
 
 
-ReceiptLog.close = _close
+ReceiptLog.append_body, ReceiptLog.append_score, ReceiptLog.__iter__, ReceiptLog.close = _append_body, _append_score, _iter, _close
+ReceiptLog.sync = lambda self: self.tlog and self.tlog.sync()
+ReceiptLog.checkpoint = lambda self: self.tlog.checkpoint() if self.tlog else None
+ReceiptLog.__enter__ = lambda self: self
+ReceiptLog.__exit__ = lambda self, *exc: self.close()
 
 # %% ../../nbs/24_sonate_receipts.ipynb #088e2ae9
 @dataclass
