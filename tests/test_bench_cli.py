@@ -109,3 +109,18 @@ def test_resume_after_kill(tmp_path):
     assert truncated == 0 and len(ids) == len(set(ids)) == n
     assert set(ids) == {it.id for it in load_task("arithmetic_easy", n_items=n).items}
     assert all(x["status"] == "ok" for x in recs)
+
+
+def test_evaluate_writes_the_plot(capsys, tmp_path):
+    "`bench evaluate --plot` writes the figure (PNG and PDF) from a fresh process, where no plotting extension is loaded."
+    with OracleServer(accuracy=0.7) as srv:
+        common = ["--config", "arithmetic_easy", "--n-items", "6", "--base-url", srv.base_url, "--quiet",
+                  "--cache", str(tmp_path / "c.sqlite"), "--samples", "2", "--rounds", "1"]
+        assert _cli(capsys, "bench", "solo", "--model", "oracle", "--out", str(tmp_path / "solo.jsonl"), *common)[0] == 0
+        assert _cli(capsys, "bench", "pair", "--pair", "oracle,oracle", "--out", str(tmp_path / "pair.jsonl"), *common)[0] == 0
+    cmd = [sys.executable, "-c", "import sys; from por_lab.cli import main; sys.exit(main(sys.argv[1:]))", "bench", "evaluate",
+           "--solo", str(tmp_path / "solo.jsonl"), "--res", str(tmp_path / "pair.jsonl"), "--bootstrap", "200",
+           "--plot", str(tmp_path / "gain.png")]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert (tmp_path / "gain.png").stat().st_size > 10_000 and (tmp_path / "gain.pdf").stat().st_size > 0

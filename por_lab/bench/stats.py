@@ -228,18 +228,18 @@ def gain_table(res: dict):
 def gain_plot(res: dict):
     "HoloViews layout: accuracy per protocol (Wilson CIs) and each paired gain with its bootstrap CI."
     import holoviews as hv
-    acc = res["accuracy"]
-    names = list(acc)
-    bars = hv.Bars([(k, acc[k]["acc"]) for k in names], "protocol", "accuracy").opts(ylim=(0, 1), title="Accuracy")
-    err = hv.ErrorBars([(k, acc[k]["acc"], max(0.0, acc[k]["acc"] - acc[k]["ci_low"]), max(0.0, acc[k]["ci_high"] - acc[k]["acc"]))
-                        for k in names],
-                       "protocol", ["accuracy", "neg", "pos"], )
-    comps = res["comparisons"]
-    pts = [(k, c["gain"]) for k, c in comps.items()]
+    import holoviews.plotting.bokeh, holoviews.plotting.mpl  # noqa: F401  options for both: dashboard (bokeh), files (matplotlib)
+
+    def both(el, bokeh=None, mpl=None, **common):
+        return el.opts(backend="bokeh", **common, **(bokeh or {})).opts(backend="matplotlib", **common, **(mpl or {}))
+    acc, comps = res["accuracy"], res["comparisons"]
+    bars = both(hv.Bars([(k, a["acc"]) for k, a in acc.items()], "protocol", "accuracy"), ylim=(0, 1), title="Accuracy")
+    err = hv.ErrorBars([(k, a["acc"], max(0.0, a["acc"] - a["ci_low"]), max(0.0, a["ci_high"] - a["acc"])) for k, a in acc.items()],
+                       "protocol", ["accuracy", "neg", "pos"])
+    pts = both(hv.Scatter([(k, c["gain"]) for k, c in comps.items()], "comparison", "gain"), bokeh={"size": 8}, mpl={"s": 40})
     gerr = hv.ErrorBars([(k, c["gain"], max(0.0, c["gain"] - c["ci_low"]), max(0.0, c["ci_high"] - c["gain"])) for k, c in comps.items()],
                         "comparison", ["gain", "neg", "pos"])
-    gains = (hv.Scatter(pts, "comparison", "gain").opts(size=8) * gerr * hv.HLine(0).opts(color="grey", line_dash="dashed")
-             if hasattr(hv, "HLine") else hv.Scatter(pts, "comparison", "gain") * gerr)
+    zero = both(hv.HLine(0), color="grey", bokeh={"line_dash": "dashed"}, mpl={"linestyle": "--"})
     # a short title (the unit goes on the axis) and slanted labels: half a dashboard row is narrow
-    gains = gains.opts(title="Paired gain", ylabel="gain (accuracy points)", xrotation=15)
+    gains = both(pts * gerr * zero, title="Paired gain", ylabel="gain (accuracy points)", xrotation=15)
     return (bars * err + gains).cols(2)
