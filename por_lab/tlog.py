@@ -206,7 +206,7 @@ class TreeStore:
         self.frontier = CompactRange(size, [self.node(k, (size >> k) - 1) for k in reversed(range(size.bit_length())) if size >> k & 1])
 
 
-# %% ../nbs/07_tlog.ipynb #a470a0db
+# %% ../nbs/07_tlog.ipynb #5a158572
 def _append(self, h: bytes) -> None:
     "Add one leaf hash (write-through; fsync at `sync`)."
     i = self.size
@@ -216,7 +216,7 @@ def _append(self, h: bytes) -> None:
 
 
 def _subtree(self, lo: int, hi: int) -> bytes:
-    "MTH(D[lo:hi]) for 0 <= lo < hi <= size, from the stored complete subtrees."
+    "MTH(D[lo:hi]) from the stored complete subtrees, for a node of the RFC 9162 recursion (what the proof loops ask for)."
     if not 0 <= lo < hi <= self.size:
         raise ProofError(f"range [{lo}, {hi}) is not inside a tree of size {self.size}")
     parts, x = [], lo
@@ -231,6 +231,9 @@ def _subtree(self, lo: int, hi: int) -> bytes:
     return r
 
 
+TreeStore.append, TreeStore.subtree = _append, _subtree
+
+# %% ../nbs/07_tlog.ipynb #a023f498
 def _root(self, size: int | None = None) -> bytes:
     size = self.size if size is None else size
     return self.frontier.root() if size == self.size else (EMPTY_ROOT if size == 0 else self.subtree(0, size))
@@ -247,5 +250,5 @@ def _close(self) -> None:
     self._fds = {}
 
 
-TreeStore.append, TreeStore.subtree, TreeStore.root = _append, _subtree, _root
+TreeStore.root = _root
 TreeStore.sync, TreeStore.close = _sync, _close

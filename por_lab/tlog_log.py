@@ -136,7 +136,7 @@ def _recover_tree(self):
 
 TLog._recover_tree = _recover_tree
 
-# %% ../nbs/07a_tlog_log.ipynb #bbffe4a7
+# %% ../nbs/07a_tlog_log.ipynb #fa005446
 def _sync(self) -> None:
     "fsync the log (the tree cache is rebuilt from it after a crash, so it is not fsynced)."
     if self._fd is not None and self._pending:
@@ -144,6 +144,9 @@ def _sync(self) -> None:
         self._pending = 0
 
 
+TLog.sync = _sync
+
+# %% ../nbs/07a_tlog_log.ipynb #a924d69d
 def _checkpoint(self, force: bool = False) -> str:
     "fsync, then sign and record a checkpoint of the current tree (skipped when the size has not changed); returns its note."
     if self._fd is None:
@@ -178,7 +181,7 @@ def _checkpoint(self, force: bool = False) -> str:
     return note
 
 
-TLog.sync, TLog.checkpoint = _sync, _checkpoint
+TLog.checkpoint = _checkpoint
 
 # %% ../nbs/07a_tlog_log.ipynb #aab7a8df
 def _close(self, checkpoint: bool = True) -> None:
@@ -198,7 +201,24 @@ TLog.close = _close
 TLog.__enter__ = lambda self: self
 TLog.__exit__ = lambda self, *exc: self.close()
 
-# %% ../nbs/07a_tlog_log.ipynb #d3e9215c
+# %% ../nbs/07a_tlog_log.ipynb #99b36758
+def _check_against_checkpoint(self):
+    notes = read_checkpoints(self.path)
+    if not notes:
+        return
+    try:
+        cp = Checkpoint.open(notes[-1], self.key.public_key(), self.origin)
+    except NoteError as e:
+        raise TLogError(f"log {self.path}: its latest checkpoint does not verify with this key ({e})") from None
+    self._cp_size = cp.size
+    if cp.size > self.tree.size or self.tree.root(cp.size) != cp.root:
+        raise TLogError(f"log {self.path} no longer matches its checkpoint of size {cp.size} "
+                        f"(it has {self.tree.size} entries): truncated or rewritten; run `por-lab receipts verify`")
+
+
+TLog._check_against_checkpoint = _check_against_checkpoint
+
+# %% ../nbs/07a_tlog_log.ipynb #fa6f2932
 def _open_for_append(self):
     import fcntl
     self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -229,21 +249,7 @@ def _open_for_append(self):
         self.checkpoint(force=True)
 
 
-def _check_against_checkpoint(self):
-    notes = read_checkpoints(self.path)
-    if not notes:
-        return
-    try:
-        cp = Checkpoint.open(notes[-1], self.key.public_key(), self.origin)
-    except NoteError as e:
-        raise TLogError(f"log {self.path}: its latest checkpoint does not verify with this key ({e})") from None
-    self._cp_size = cp.size
-    if cp.size > self.tree.size or self.tree.root(cp.size) != cp.root:
-        raise TLogError(f"log {self.path} no longer matches its checkpoint of size {cp.size} "
-                        f"(it has {self.tree.size} entries): truncated or rewritten; run `por-lab receipts verify`")
-
-
-TLog._open_for_append, TLog._check_against_checkpoint = _open_for_append, _check_against_checkpoint
+TLog._open_for_append = _open_for_append
 
 # %% ../nbs/07a_tlog_log.ipynb #d40753b3
 def _append(self, line: bytes) -> int:
