@@ -13,7 +13,7 @@ from json.encoder import encode_basestring as _quote
 # %% auto #0
 __all__ = ['canonical_json', 'pae']
 
-# %% ../nbs/07a_tlog_canonical.ipynb #83b53def
+# %% ../nbs/07a_tlog_canonical.ipynb #3deae5f1
 _MAX_INT = 2 ** 53 - 1
 
 
@@ -29,7 +29,7 @@ def _jcs_float(f: float) -> str:
         return sink.getvalue().decode()
     return r[:-2] if r.endswith(".0") else r     # shortest round-trip digits, as ECMAScript prints them
 
-
+# %% ../nbs/07a_tlog_canonical.ipynb #6f1baabe
 def _jcs(o, out: list) -> None:
     if o is None:
         out.append("null")
@@ -61,7 +61,7 @@ def _jcs(o, out: list) -> None:
     else:
         raise ValueError(f"cannot canonicalise receipt body: a {type(o).__name__} is not JSON")
 
-# %% ../nbs/07a_tlog_canonical.ipynb #bc51b0dc
+# %% ../nbs/07a_tlog_canonical.ipynb #facbad4e
 class _Slow(Exception):
     pass
 
@@ -78,7 +78,7 @@ def _plain_float(f: float):
         return f
     raise _Slow                                  # exponents, NaN, infinities: the exact path decides
 
-
+# %% ../nbs/07a_tlog_canonical.ipynb #ed23fceb
 def _plain(o):
     "`o` with integral floats as ints (copied only where needed), if it holds only exact JSON types C json prints as RFC 8785 does; else _Slow."
     t = type(o)

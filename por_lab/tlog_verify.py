@@ -52,13 +52,44 @@ def _open_checkpoints(notes: Iterable[str], public_key: Ed25519PublicKey, origin
         cps[cp.size] = cp.root
     return origin, cps
 
-# %% ../nbs/07a_tlog_verify.ipynb #e825c3e8
+# %% ../nbs/07a_tlog_verify.ipynb #7d6694ed
 def _cache_reader(path: Path):
     p = path.parent / f"{path.name}.tree" / "level00"
     f = open(p, "rb") if p.exists() else None
     return f, (lambda: f.read(32) if f else b"")
 
 
+def _name_rewrite(path, rep, s, good, root, mismatch, bad):
+    "Name the first rewritten entry before size `s`: exactly if the tree cache still matches the checkpoint."
+    try:
+        exact = mismatch is not None and mismatch < s and TreeStore(f"{path}.tree", readonly=True).root(s) == root
+    except (ProofError, OSError):
+        exact = False
+    if exact:
+        bad(mismatch, "rewritten", f"entry {mismatch} differs from the entry the checkpoint of size {s} covers "
+            "(edited, reordered, inserted or deleted)")
+    else:
+        bad(good, "rewritten", f"the first {s} entries do not match the checkpoint of size {s}: an entry in "
+            f"{good}..{s - 1} was edited, reordered, inserted or deleted")
+        rep.first_bad["range"] = [good, s]
+
+
+def _finish(path, rep, sizes, cps, cr, good, end, mismatch, bad):
+    "At the end of the log: the checkpoints not reached yet (truncated or rewritten), then a torn last line."
+    for s in sizes:
+        if s == cr.size and cr.root() != cps[s]:
+            _name_rewrite(path, rep, s, good, cps[s], mismatch, bad)
+        elif s > cr.size:
+            bad(cr.size, "truncated", f"the log has {cr.size} entries but a checkpoint covers {s}: "
+                f"entries {cr.size}..{s - 1} are missing (truncated)")
+        if rep.first_bad is None:
+            good, rep.checkpoints = s, rep.checkpoints + 1
+    tail = path.stat().st_size - end
+    if tail and not rep.first_bad:
+        bad(cr.size, "torn_tail", f"entry {cr.size} is incomplete: {tail} bytes after the last newline "
+            "(an interrupted append; the next writer sets it aside)")
+
+# %% ../nbs/07a_tlog_verify.ipynb #74917de0
 def verify_tlog(path: str | os.PathLike, public_key: Ed25519PublicKey, checkpoints: Iterable[str] = (),
                 origin: str | None = None, entry_check: Callable[[int, bytes], None] | None = None) -> TLogReport:
     "Verify a log against its own and the given checkpoints in one streaming pass; see the text for what fails."
@@ -90,38 +121,12 @@ def verify_tlog(path: str | os.PathLike, public_key: Ed25519PublicKey, checkpoin
                     bad(i, getattr(e, "kind", "bad_entry"), f"entry {i}: {e}"); break
             cr.append(h); end += len(line) + 1
         else:
-            for s in sizes:
-                if s == cr.size and cr.root() != cps[s]:
-                    _name_rewrite(path, rep, s, good, cps[s], mismatch, bad)
-                elif s > cr.size:
-                    bad(cr.size, "truncated", f"the log has {cr.size} entries but a checkpoint covers {s}: "
-                        f"entries {cr.size}..{s - 1} are missing (truncated)")
-                if rep.first_bad is None:
-                    good, rep.checkpoints = s, rep.checkpoints + 1
-            tail = path.stat().st_size - end
-            if tail and not rep.first_bad:
-                bad(cr.size, "torn_tail", f"entry {cr.size} is incomplete: {tail} bytes after the last newline "
-                    "(an interrupted append; the next writer sets it aside)")
+            _finish(path, rep, sizes, cps, cr, good, end, mismatch, bad)
     finally:
         if f:
             f.close()
     rep.size, rep.root = cr.size, cr.root().hex()
     return rep
-
-
-def _name_rewrite(path, rep, s, good, root, mismatch, bad):
-    "Name the first rewritten entry before size `s`: exactly if the tree cache still matches the checkpoint."
-    try:
-        exact = mismatch is not None and mismatch < s and TreeStore(f"{path}.tree", readonly=True).root(s) == root
-    except (ProofError, OSError):
-        exact = False
-    if exact:
-        bad(mismatch, "rewritten", f"entry {mismatch} differs from the entry the checkpoint of size {s} covers "
-            "(edited, reordered, inserted or deleted)")
-    else:
-        bad(good, "rewritten", f"the first {s} entries do not match the checkpoint of size {s}: an entry in "
-            f"{good}..{s - 1} was edited, reordered, inserted or deleted")
-        rep.first_bad["range"] = [good, s]
 
 # %% ../nbs/07a_tlog_verify.ipynb #78b6248b
 def check_proof(d: dict, public_key: Ed25519PublicKey, origin: str | None = None) -> Checkpoint:
