@@ -18,48 +18,41 @@ from ..errors import CliError
 __all__ = ['read_turns', 'check_turn', 'cmd_score', 'cmd_perf', 'register']
 
 # %% ../../nbs/52_commands_sonate.ipynb #7caaf00d
-def _default_key() -> Path:
-    from por_lab.settings import settings
-    return Path(str(settings().get("sonate", "key_dir"))).expanduser() / "sonate.pem"
-
-
 def read_turns(path: str, err=None) -> tuple[list[tuple[str, list[dict]]], int]:
-    "Conversations (id, turns) from a JSONL file, and the number of bad lines (each reported to `err`, default: the current stderr)."
+    "Conversations (id, turns) from a JSONL file ('-' = stdin), and the number of bad lines (each reported to `err`, default: stderr)."
+    from por_lab.jsonl import JsonlLines
     err = err or sys.stderr
     p = Path(path)
     if str(path) != "-" and not p.is_file():
         raise CliError(f"input file {path} does not exist")
     convs: dict[str, list[dict]] = {}
     bad = 0
-    fh = sys.stdin if str(path) == "-" else open(p, encoding="utf-8", errors="strict")
-    try:
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                d = json.loads(line)
-                if not isinstance(d, dict):
-                    raise ValueError("a line must be a JSON object")
-                for k in ("prompt", "reply"):
-                    if not isinstance(d.get(k), str) or not d[k].strip():
-                        raise ValueError(f"'{k}' must be a non-empty string")
-            except (ValueError, UnicodeDecodeError) as e:
-                print(f"{path}:{n}: skipped: {e}", file=err)
-                bad += 1
-                continue
-            d["_line"] = n
-            convs.setdefault(str(d.get("conversation", "")), []).append(d)
-    except UnicodeDecodeError as e:
-        raise CliError(f"{path} is not UTF-8 text ({e})") from None
-    finally:
-        if fh is not sys.stdin:
-            fh.close()
+    for n, raw in JsonlLines("/dev/stdin" if str(path) == "-" else p, final_line="record"):   # a hand-written file may end without \n
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise CliError(f"{path} is not UTF-8 text ({e})") from None
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            if not isinstance(d, dict):
+                raise ValueError("a line must be a JSON object")
+            for k in ("prompt", "reply"):
+                if not isinstance(d.get(k), str) or not d[k].strip():
+                    raise ValueError(f"'{k}' must be a non-empty string")
+        except ValueError as e:                                  # json.JSONDecodeError is a ValueError
+            print(f"{path}:{n}: skipped: {e}", file=err)
+            bad += 1
+            continue
+        d["_line"] = n
+        convs.setdefault(str(d.get("conversation", "")), []).append(d)
     return list(convs.items()), bad
 
 
 def check_turn(t: dict, calc) -> None:
     "Raise ValueError if a turn cannot be scored (too long, bad logprobs or stakes), without embedding anything."
-    from por_lab.sonate.calculator import entropy_penalty
+    from por_lab.sonate.substance import entropy_penalty
     lim = calc.embedder.max_chars
     for k in ("prompt", "reply"):
         if len(t[k]) > lim:
@@ -77,8 +70,8 @@ def cmd_score(args) -> int:
     calc = SymbiResonanceCalculator(get_text_embedder(args.model), constitution=args.constitution)
     log = None
     if args.receipts:
-        from por_lab.sonate.receipts import ReceiptLog, Signer
-        log = ReceiptLog(args.receipts, Signer.from_file(args.key or _default_key()))
+        from por_lab.sonate.receipts import ReceiptLog, Signer, default_key_path
+        log = ReceiptLog(args.receipts, Signer.from_file(args.key or default_key_path()))
         if log.torn_tail:
             print(f"{args.receipts}: an interrupted append was set aside ({log.torn_tail.size} bytes -> {log.torn_tail.saved_to})", file=sys.stderr)
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
@@ -115,8 +108,10 @@ def cmd_score(args) -> int:
 # %% ../../nbs/52_commands_sonate.ipynb #4a1981b6
 def cmd_perf(args) -> int:
     from por_lab.sonate.perf import run_perf
-    parts = ("scoring", "receipts") if args.part == "all" else (args.part,)
-    print(json.dumps(run_perf(args.turns, args.append, args.verify, args.repeats, parts), indent=1))
+    from por_lab.cli_flags import resolve
+    v = resolve(args, "sonate.perf", "turns", "append", "verify", "repeats", "part")
+    parts = ("scoring", "receipts") if v["part"] == "all" else (v["part"],)
+    print(json.dumps(run_perf(v["turns"], v["append"], v["verify"], v["repeats"], parts), indent=1))
     return 0
 
 # %% ../../nbs/52_commands_sonate.ipynb #94f966d1
@@ -129,7 +124,7 @@ def register(subparsers, perf_subparsers) -> None:
     sc.add_argument("input", help="JSONL file ('-' = stdin): {\"prompt\", \"reply\", optional \"conversation\", \"logprobs\", \"stakes\"}")
     sc.add_argument("--out", "-o", help="write scores here (JSONL; default stdout)")
     sc.add_argument("--receipts", help="append a signed receipt per turn to this log")
-    sc.add_argument("--key", help="private key for the receipts (default [sonate] key_dir/sonate.pem)")
+    sc.add_argument("--key", help="private key for the receipts (default [receipts] key_dir/sonate.pem)")
     sc.add_argument("--include-text", action="store_true", help="put the raw prompt and reply in the receipts (default: digests only)")
     sc.add_argument("--model", help="text encoder: 'auto', a local folder or a cached hub id (default [sonate] embedding_model)")
     sc.add_argument("--constitution", help="constitution JSON (default [sonate] constitution)")
@@ -138,9 +133,6 @@ def register(subparsers, perf_subparsers) -> None:
 
     p = perf_subparsers.add_parser("sonate", help="SONATE: scoring vs embedding cost, receipt append/verify speed, verify memory",
                                    description="Scoring N turns vs embedding their 2N texts; receipts signed+appended/s; a large log verified/s; peak memory.")
-    p.add_argument("--turns", type=int, default=1000)
-    p.add_argument("--append", type=int, default=20000, help="receipts to sign and append")
-    p.add_argument("--verify", type=int, default=100000, help="receipts in the log to verify")
-    p.add_argument("--repeats", type=int, default=2)
-    p.add_argument("--part", choices=["all", "scoring", "receipts"], default="all")
+    from por_lab.cli_flags import add_flags
+    add_flags(p, "sonate.perf", "turns", "append", "verify", "repeats", "part")
     p.set_defaults(func=cmd_perf)

@@ -23,11 +23,11 @@ __all__ = ['benchmark_turns', 'bench_scoring', 'bench_screen', 'write_log', 'ben
 # %% ../../nbs/25_sonate_perf.ipynb #389319c9
 def benchmark_turns(n_turns: int, turns_per_conversation: int = 5) -> list[list[dict]]:
     "`n_turns` real (question, worked answer) turns from GSM8K, in conversations of `turns_per_conversation`."
-    from por_lab.sonate.adversarial import load_gsm8k
+    from por_lab.datasets import load_gsm8k
     if n_turns < 1 or turns_per_conversation < 1:
         raise ValueError(f"n_turns and turns_per_conversation must be >= 1, got {n_turns}, {turns_per_conversation}")
     g = load_gsm8k()
-    turns = [{"prompt": g[i % len(g)]["question"], "reply": g[i % len(g)]["answer"]} for i in range(n_turns)]
+    turns = [{"prompt": g[i % len(g)]["question"], "reply": g[i % len(g)]["worked"]} for i in range(n_turns)]
     return [turns[i:i + turns_per_conversation] for i in range(0, n_turns, turns_per_conversation)]
 
 
@@ -111,9 +111,12 @@ def bench_receipts(n_append: int = 20000, n_verify: int = 100000, n_small: int =
     return out
 
 
-def run_perf(n_turns: int = 1000, n_append: int = 20000, n_verify: int = 100000, repeats: int = 2, parts=("scoring", "receipts"),
-             n_small: int | None = None) -> dict:
-    "The whole SONATE benchmark as one JSON-ready dict (with the machine's CPU count and load, since timings are shared)."
+def run_perf(n_turns: int | None = None, n_append: int | None = None, n_verify: int | None = None, repeats: int | None = None,
+             parts=("scoring", "receipts"), n_small: int | None = None) -> dict:
+    "The whole SONATE benchmark as one JSON-ready dict (with the machine's CPU count and load); None = `[sonate.perf]` turns, append, verify, repeats."
+    s = settings().sonate_perf
+    n_turns, n_append = (s.turns if n_turns is None else n_turns), (s.append if n_append is None else n_append)
+    n_verify, repeats = (s.verify if n_verify is None else n_verify), (s.repeats if repeats is None else repeats)
     res = {"cpu_count": os.cpu_count(), "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
            "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}
     if "scoring" in parts:
