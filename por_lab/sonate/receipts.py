@@ -64,7 +64,7 @@ def default_key_path() -> Path:
     "The default private key: `[receipts] key_dir`/sonate.pem."
     return Path(str(settings().receipts.key_dir)).expanduser() / "sonate.pem"
 
-# %% ../../nbs/24_sonate_receipts.ipynb #ef220bc5
+# %% ../../nbs/24_sonate_receipts.ipynb #7e1600e1
 class Signer:
     "An Ed25519 private key with its key id and payload type: signs receipt bodies into log lines."
 
@@ -74,6 +74,10 @@ class Signer:
         self.key_id = key_id_of(self.public_key)
         self.payload_type = payload_type or settings().receipts.payload_type
         self.key_dir = Path(key_path).expanduser().parent if key_path else default_key_path().parent
+        # the parts of every envelope that are fixed for a signer, in RFC 8785 form, computed once (all ASCII, no escapes)
+        self._pae_prefix = pae(self.payload_type, b"")[:-len(b"0 ")]          # "DSSEv1 len(t) t "
+        probe = canonical_json({"payload": "P", "payloadType": self.payload_type, "signatures": [{"keyid": self.key_id, "sig": "S"}]})
+        self._mid = probe[len(b'{"payload":"P'):probe.index(b'"S"')] + b'"'
 
     @classmethod
     def from_file(cls, path, payload_type=None) -> "Signer":
@@ -88,23 +92,7 @@ class Signer:
         sig = self._key.sign(b"%s%d %s" % (self._pae_prefix, len(payload), payload))   # = pae(payload_type, payload)
         return b'{"payload":"' + base64.b64encode(payload) + self._mid + base64.b64encode(sig) + b'"}]}'
 
-    @property
-    def _mid(self) -> bytes:
-        # the rest of the envelope is fixed for a signer: its RFC 8785 form is computed once (all ASCII, no escapes)
-        if not hasattr(self, "_mid_bytes"):
-            probe = canonical_json({"payload": "P", "payloadType": self.payload_type,
-                                    "signatures": [{"keyid": self.key_id, "sig": "S"}]})
-            self._mid_bytes = probe[len(b'{"payload":"P'):probe.index(b'"S"')] + b'"'
-        return self._mid_bytes
-
-    @property
-    def _pae_prefix(self) -> bytes:
-        # "DSSEv1 len(t) t " is fixed for a signer: computed once
-        if not hasattr(self, "_pae_bytes"):
-            self._pae_bytes = pae(self.payload_type, b"")[:-len(b"0 ")]
-        return self._pae_bytes
-
-
+# %% ../../nbs/24_sonate_receipts.ipynb #b4fc7bc7
 @dataclass
 class SymbiTrustReceipt:
     "A receipt as read back from a log: its body, the key id that signed it, its line hash and (if checked) its verification state."
@@ -154,7 +142,22 @@ def receipt_body(score: Mapping, prompt: str, reply: str, index: int, prev_hash:
         body["extra"] = extra
     return body
 
-# %% ../../nbs/24_sonate_receipts.ipynb #6ac752d7
+# %% ../../nbs/24_sonate_receipts.ipynb #c655af2e
+def _scan_tail(self) -> None:
+    "Where the chain ends, from the last complete line alone (its index + 1 and its hash); a torn tail is noted."
+    end, tail = torn_tail(self.path)
+    if tail and self.torn_tail is None:
+        self.torn_tail = TornTail(end, tail, None)
+    line = last_complete_line(self.path)[0]
+    if line is not None and line.strip():
+        try:
+            body = json.loads(base64.b64decode(json.loads(line)["payload"], validate=True))
+            self.next_index = int(body["index"]) + 1
+        except (ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"the last receipt in {self.path} is not a valid receipt ({e}); run `por-lab receipts verify`") from None
+        self.head = sha256_hex(line)
+
+# %% ../../nbs/24_sonate_receipts.ipynb #1472d12b
 class ReceiptLog:
     "An append-only transparency log of signed, hash-chained receipts. Open it with a `Signer` to append."
 
@@ -188,18 +191,8 @@ class ReceiptLog:
     def origin(self) -> str | None:
         return self.tlog.origin if self.tlog else None
 
-    def _scan_tail(self):
-        end, tail = torn_tail(self.path)
-        if tail and self.torn_tail is None:
-            self.torn_tail = TornTail(end, tail, None)
-        line = last_complete_line(self.path)[0]
-        if line is not None and line.strip():
-            try:
-                body = json.loads(base64.b64decode(json.loads(line)["payload"], validate=True))
-                self.next_index = int(body["index"]) + 1
-            except (ValueError, KeyError, TypeError) as e:
-                raise ValueError(f"the last receipt in {self.path} is not a valid receipt ({e}); run `por-lab receipts verify`") from None
-            self.head = sha256_hex(line)
+
+ReceiptLog._scan_tail = _scan_tail
 
 # %% ../../nbs/24_sonate_receipts.ipynb #fe084832
 def _append_body(self, body: dict) -> str:
@@ -297,16 +290,34 @@ def _chain_break(idx: int, ph: str, expected: int, prev: str, nxt: tuple | None)
         return "reordering", f"receipt {idx} appears after receipt {expected - 1} (out of order or repeated)"
     return "broken_link", f"receipt {idx}'s prev_hash does not match the hash of the receipt before it"
 
-# %% ../../nbs/24_sonate_receipts.ipynb #ced68b43
+# %% ../../nbs/24_sonate_receipts.ipynb #1574ffe9
+def _check_envelope(line_no: int, line: bytes, keys: dict, ptype: str) -> tuple[dict | None, tuple | None]:
+    "(body, None) for a receipt envelope of type `ptype` signed by one of `keys`; else (None, (kind, detail))."
+    try:
+        env, payload, body, kid, sig = _parse(line)
+    except (ValueError, KeyError, TypeError) as e:
+        return None, ("malformed", f"line {line_no} is not a valid receipt: {e}")
+    if env["payloadType"] != ptype:
+        return None, ("wrong_type", f"payload type {env['payloadType']!r}, expected {ptype!r}")
+    key = keys.get(kid)
+    if key is None:
+        return None, ("wrong_key", f"signed by key {kid}, which is not among the trusted keys {sorted(keys)}")
+    try:
+        key.verify(sig, pae(ptype, payload))
+    except InvalidSignature:
+        return None, ("bad_signature", f"the signature of receipt {body.get('index')} does not match its content (edited?)")
+    if body.get("key_id") != kid:
+        return None, ("bad_signature", f"body key_id {body.get('key_id')} differs from the signing key {kid}")
+    return body, None
+
+# %% ../../nbs/24_sonate_receipts.ipynb #9dadf4ed
 def _verify_chain(path: str | os.PathLike, public_keys: Iterable[Ed25519PublicKey] | Ed25519PublicKey,
                   payload_type: str | None = None, expect_head: str | None = None, expect_count: int | None = None) -> VerifyReport:
     "Verify every receipt (signature, key, index, chain) in one streaming pass; report the first bad entry and why."
     path = Path(path).expanduser()
     if not path.is_file():
         raise ValueError(f"receipt log {path} does not exist")
-    if isinstance(public_keys, Ed25519PublicKey):
-        public_keys = [public_keys]
-    keys = {key_id_of(k): k for k in public_keys}
+    keys = {key_id_of(k): k for k in ([public_keys] if isinstance(public_keys, Ed25519PublicKey) else public_keys)}
     if not keys:
         raise ValueError("at least one public key is needed to verify a log")
     ptype = payload_type or settings().receipts.payload_type
@@ -323,25 +334,12 @@ def _verify_chain(path: str | os.PathLike, public_keys: Iterable[Ed25519PublicKe
     while cur is not None:
         line_no, line = cur
         nxt = next(it, None)
-        try:
-            env, payload, body, kid, sig = _parse(line)
-        except (ValueError, KeyError, TypeError) as e:
-            return bad(line_no, "malformed", f"line {line_no} is not a valid receipt: {e}")
-        if env["payloadType"] != ptype:
-            return bad(line_no, "wrong_type", f"payload type {env['payloadType']!r}, expected {ptype!r}")
-        key = keys.get(kid)
-        if key is None:
-            return bad(line_no, "wrong_key", f"signed by key {kid}, which is not among the trusted keys {sorted(keys)}")
-        try:
-            key.verify(sig, pae(ptype, payload))
-        except InvalidSignature:
-            return bad(line_no, "bad_signature", f"the signature of receipt {body.get('index')} does not match its content (edited?)")
-        if body.get("key_id") != kid:
-            return bad(line_no, "bad_signature", f"body key_id {body.get('key_id')} differs from the signing key {kid}")
+        body, why = _check_envelope(line_no, line, keys, ptype)
+        if why:
+            return bad(line_no, *why)
         idx, ph = body["index"], body["prev_hash"]
         if not (idx == expected and ph == prev):
-            kind, detail = _chain_break(idx, ph, expected, prev, nxt)
-            return bad(line_no, kind, detail)
+            return bad(line_no, *_chain_break(idx, ph, expected, prev, nxt))
         prev, expected = sha256_hex(line), expected + 1
         rep.n_ok += 1
         cur = nxt
