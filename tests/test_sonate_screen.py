@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from por_lab.sonate.adversarial import (AdversarialScreen, attack_homoglyph, attack_leetspeak, attack_repetition,
-                                        attack_stuffing, attack_zero_width)
+from por_lab.sonate.adversarial import AdversarialScreen
+from por_lab.sonate.attacks import attack_homoglyph, attack_leetspeak, attack_repetition, attack_stuffing, attack_zero_width
 
 SCR = AdversarialScreen()
 
@@ -81,7 +81,7 @@ def test_homoglyph_and_zero_width_are_undone(words, seed):
 def test_shipped_screen_model_is_numbers_only_with_training_hashes():
     from por_lab.settings import settings
     s = settings()
-    m = ScreenModel.load(s.root / s.get("sonate", "screen_model"))
+    m = ScreenModel.load(s.root / s.sonate.screen_model)
     assert m.coef.dtype == np.float32 and np.isfinite(m.coef).all() and 0 < m.threshold < 1
     assert len(m.meta["training_data_sha256"]["all"]) == 64 and m.meta["n"] >= 1000
     p, P = m.attack_proba(np.zeros((2, m.coef.shape[1] - len(FEATURES))), np.zeros((2, len(FEATURES))))

