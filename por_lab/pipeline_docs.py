@@ -28,7 +28,7 @@ __all__ = ['cell_directives', 'docs_notebook', 'figure_names', 'provenance_statu
            'quarto_available', 'stage_docs', 'vendor_katex', 'vendor_panel_css', 'drop_webfonts', 'build_docs',
            'readme_text', 'write_readme']
 
-# %% ../nbs/44_pipeline_docs.ipynb #06709b9f
+# %% ../nbs/44_pipeline_docs.ipynb #72c7f9b5
 _DIRECTIVE = re.compile(r"^\s*#\|\s*([\w-]+)")
 
 
@@ -49,7 +49,7 @@ def _strip_directives(src: str) -> str:
         lines.pop(0)
     return "\n".join(lines)
 
-
+# %% ../nbs/44_pipeline_docs.ipynb #430595b2
 def _title_front_matter(nb) -> None:
     "Turn nbdev's `# Title` + `> description` first markdown cell into a front-matter raw cell."
     for i, c in enumerate(nb.cells):
@@ -69,7 +69,7 @@ def _title_front_matter(nb) -> None:
         nb.cells[i:i + 1] = [raw] + ([nbformat.v4.new_markdown_cell(body)] if body else [])
         return
 
-
+# %% ../nbs/44_pipeline_docs.ipynb #cf54ea56
 def docs_notebook(nb):
     "A notebook made ready for the docs renderer (hidden cells dropped, directives stripped, JS made inline)."
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))  # a deep copy
@@ -114,7 +114,7 @@ def figure_names(src: str) -> list[str]:
                 out.append(name.value)
     return list(dict.fromkeys(out))
 
-# %% ../nbs/44_pipeline_docs.ipynb #70ca8f13
+# %% ../nbs/44_pipeline_docs.ipynb #5b7a74a5
 _STYLE = {"verified": "#2e7d32", "changed": "#b26a00", "unverified": "#b26a00", "unsigned": "#757575"}
 
 
@@ -131,7 +131,7 @@ def provenance_status(rec: dict | None) -> str:
         return "unverified"
     return "verified" if rec.get("file_matches") else "changed"
 
-
+# %% ../nbs/44_pipeline_docs.ipynb #c3530c20
 def provenance_block(name: str, rec: dict | None, error: str | None = None) -> str:
     "The HTML block shown below a figure: what is signed for it, under which checkpoint, and how to check it."
     status = "unverified" if error else provenance_status(rec)
@@ -230,7 +230,7 @@ def stage_docs(s: Settings | None = None) -> tuple[Path, list[str], dict[str, st
             shutil.copy2(asset, dst)
     return src, unexecuted, figures
 
-# %% ../nbs/44_pipeline_docs.ipynb #22d1d74e
+# %% ../nbs/44_pipeline_docs.ipynb #1b7517d9
 def vendor_katex(site: Path) -> bool:
     "Serve KaTeX from the site itself instead of a CDN (equations render offline); False if no local copy is installed."
     local = Path(sys.prefix) / "share" / "por_lab" / "katex"
@@ -245,7 +245,7 @@ def vendor_katex(site: Path) -> bool:
             page.write_text(html.replace(KATEX, rel), encoding="utf-8")
     return True
 
-
+# %% ../nbs/44_pipeline_docs.ipynb #425a51a9
 _PANEL_CDN = re.compile(r"https://cdn\.holoviz\.org/panel/[^/\"']+/dist/([^\"'\s)?]+)(\?v=[^\"'\s)]*)?")
 _WEBFONTS = re.compile(r"@import\s+url\([\"']?https://fonts\.googleapis\.com[^)]*\)\s*;?")
 

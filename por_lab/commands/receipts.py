@@ -151,7 +151,26 @@ def cmd_show(args) -> int:
             print(json.dumps(r.to_dict(), ensure_ascii=False))
     return 0
 
-# %% ../../nbs/56_commands_receipts.ipynb #2b971de1
+# %% ../../nbs/56_commands_receipts.ipynb #e326affe
+def _add_proof_actions(rs) -> None:
+    "`prove`, `check-proof` and `consistency`: the proofs a reader checks offline."
+    pr = rs.add_parser("prove", help="inclusion proof: `prove LOG N` for receipt N, `prove VALUE_NAME` for a value in the paper's provenance log")
+    pr.add_argument("target", help="a log file (then N), or a value/figure name of the paper")
+    pr.add_argument("index", nargs="?", help="entry number (0-based)")
+    pr.add_argument("--pub", action="append", help="public key file (default the default key's .pub)")
+    pr.add_argument("--checkpoint", help="prove against this checkpoint file (default the log's latest)")
+    pr.set_defaults(func=cmd_prove)
+    cp = rs.add_parser("check-proof", help="check a proof record saved from `prove` offline (checkpoint signature, inclusion, statement)")
+    cp.add_argument("proof", help="JSON file written from `por-lab receipts prove ... > FILE`")
+    cp.add_argument("--pub", help="public key file (default: the one the record names, else the default key's .pub)")
+    cp.set_defaults(func=cmd_check_proof)
+    co = rs.add_parser("consistency", help="consistency proof that the log at size NEW extends the log at size OLD")
+    co.add_argument("log")
+    co.add_argument("old", type=int)
+    co.add_argument("new", type=int, nargs="?", help="default: the log's current size")
+    co.set_defaults(func=cmd_consistency)
+
+# %% ../../nbs/56_commands_receipts.ipynb #11f7b8dd
 def register(subparsers, perf_subparsers) -> None:
     "Add `receipts` to the `por-lab` parser."
     r = subparsers.add_parser("receipts", help="trust receipts: create keys, verify and show receipt logs",
@@ -173,21 +192,7 @@ def register(subparsers, perf_subparsers) -> None:
     c.add_argument("log")
     c.add_argument("--key", help="private key (default [receipts] key_dir/sonate.pem)")
     c.set_defaults(func=cmd_checkpoint)
-    pr = rs.add_parser("prove", help="inclusion proof: `prove LOG N` for receipt N, `prove VALUE_NAME` for a value in the paper's provenance log")
-    pr.add_argument("target", help="a log file (then N), or a value/figure name of the paper")
-    pr.add_argument("index", nargs="?", help="entry number (0-based)")
-    pr.add_argument("--pub", action="append", help="public key file (default the default key's .pub)")
-    pr.add_argument("--checkpoint", help="prove against this checkpoint file (default the log's latest)")
-    pr.set_defaults(func=cmd_prove)
-    cp = rs.add_parser("check-proof", help="check a proof record saved from `prove` offline (checkpoint signature, inclusion, statement)")
-    cp.add_argument("proof", help="JSON file written from `por-lab receipts prove ... > FILE`")
-    cp.add_argument("--pub", help="public key file (default: the one the record names, else the default key's .pub)")
-    cp.set_defaults(func=cmd_check_proof)
-    co = rs.add_parser("consistency", help="consistency proof that the log at size NEW extends the log at size OLD")
-    co.add_argument("log")
-    co.add_argument("old", type=int)
-    co.add_argument("new", type=int, nargs="?", help="default: the log's current size")
-    co.set_defaults(func=cmd_consistency)
+    _add_proof_actions(rs)
     sh = rs.add_parser("show", help="print receipts as JSON lines, or as HTML cards with --html")
     sh.add_argument("log")
     sh.add_argument("--pub", action="append", help="verify with this public key and mark each receipt")
