@@ -185,8 +185,7 @@ SCHEMA["sonate"] |= {  # the refusal, the learned prompt screen and the adversar
     "repetition_ngram_share": K(float, "repeated 4-gram share that flags repetition", **_U),
     "echo_jaccard": K(float, "word-set Jaccard with the prompt that flags an echo", **_U),
     "noise_word_share": K(float, "share of non-words that flags perturbation", **_U), "noise_min_words": K(int, "least words for that check", 1),
-    "leet_min_words": K(int, "leetspeak words that flag perturbation", 1),
-    "key_dir": S("folder of signing keys (the same as [receipts] key_dir)")}
+    "leet_min_words": K(int, "leetspeak words that flag perturbation", 1)}
 
 
 SCHEMA["sonate.perf"] = {"turns": K(int, "turns scored", 1), "append": K(int, "receipts signed and appended", 1),
