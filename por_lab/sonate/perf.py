@@ -20,7 +20,7 @@ from ..settings import settings
 # %% auto #0
 __all__ = ['benchmark_turns', 'bench_scoring', 'bench_screen', 'write_log', 'bench_receipts', 'run_perf']
 
-# %% ../../nbs/25_sonate_perf.ipynb #389319c9
+# %% ../../nbs/25_sonate_perf.ipynb #99ca530b
 def benchmark_turns(n_turns: int, turns_per_conversation: int = 5) -> list[list[dict]]:
     "`n_turns` real (question, worked answer) turns from GSM8K, in conversations of `turns_per_conversation`."
     from por_lab.datasets import load_gsm8k
@@ -49,7 +49,7 @@ def bench_scoring(n_turns: int = 1000, repeats: int = 2, calculator=None) -> dic
             "score_s": min(t_score), "ratio": min(t_score) / min(t_embed), "target_ratio": 1.25,
             "turns_per_s": n / min(t_score), "flagged_share": float(np.mean([s.flagged for c in scores for s in c]))}
 
-
+# %% ../../nbs/25_sonate_perf.ipynb #d3757447
 def bench_screen(n_texts: int = 1000, repeats: int = 2) -> dict:
     "Milliseconds per text the prompt screen adds beyond the embedding (normalise + features + classifier), one text at a time."
     from por_lab.sonate.normalise import normalise
@@ -65,7 +65,7 @@ def bench_screen(n_texts: int = 1000, repeats: int = 2) -> dict:
         best = min(best, time.perf_counter() - t0)
     return {"texts": len(texts), "screen_ms_per_text": 1000 * best / len(texts), "target_ms_per_text": 2.0}
 
-
+# %% ../../nbs/25_sonate_perf.ipynb #c7d81f37
 _SCORE = {"r_m": 0.61, "resonance_quality": "STRONG", "reality_index": 7.3, "trust_protocol": "PASS", "stakes": "low",
           "ethical_alignment": 2.9, "canvas_parity": 100.0, "golden_record": False, "flagged": False, "flags": [],
           "model_id": "sentence-transformers/all-MiniLM-L6-v2", "constitution": "0123456789abcdef", "turn": 1}
@@ -80,7 +80,7 @@ def write_log(path, signer, n: int) -> float:
             log.append_score(dict(_SCORE, turn=i), f"prompt {i}", f"reply {i}")
     return time.perf_counter() - t0
 
-
+# %% ../../nbs/25_sonate_perf.ipynb #6b9d76e0
 def bench_receipts(n_append: int = 20000, n_verify: int = 100000, n_small: int = 10000) -> dict:
     "Receipts signed+appended per second, a `n_verify`-receipt log verified per second, and peak verify memory at two log sizes."
     from por_lab.sonate.receipts import Signer, generate_keypair, load_public_key, verify_log
@@ -110,7 +110,7 @@ def bench_receipts(n_append: int = 20000, n_verify: int = 100000, n_small: int =
                     "memory_ratio_big_over_small": mem["big"][1] / max(mem["small"][1], 1)})
     return out
 
-
+# %% ../../nbs/25_sonate_perf.ipynb #d99aaaef
 def run_perf(n_turns: int | None = None, n_append: int | None = None, n_verify: int | None = None, repeats: int | None = None,
              parts=("scoring", "receipts"), n_small: int | None = None) -> dict:
     "The whole SONATE benchmark as one JSON-ready dict (with the machine's CPU count and load); None = `[sonate.perf]` turns, append, verify, repeats."

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from fastcore.basics import patch
 
 from ..settings import settings
 
@@ -47,7 +48,7 @@ def refusal_features(H: np.ndarray, U: np.ndarray, R: np.ndarray, refusal_vector
     P /= np.maximum(np.linalg.norm(P, axis=1, keepdims=True), 1e-9)
     return np.hstack([P, sims]).astype(np.float32)
 
-# %% ../../nbs/23b_sonate_refusal.ipynb #7b780075
+# %% ../../nbs/23b_sonate_refusal.ipynb #05f29d83
 @dataclass
 class RefusalModel:
     "The trained head: multinomial logistic-regression weights over standardised `refusal_features`, classes `ACTIONS`, and meta."
@@ -67,31 +68,35 @@ class RefusalModel:
         z = np.exp(z - z.max(axis=1, keepdims=True))
         return z / z.sum(axis=1, keepdims=True)
 
-    def save(self, path: str | Path) -> Path:
-        "`path` (.npz, numbers only) and the same name .json (meta), written atomically."
-        from por_lab.artifacts import atomic_path, atomic_write_text
-        path = Path(path)
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, coef=self.coef, intercept=self.intercept, mean=self.mean, std=self.std)
-        atomic_write_text(path.with_suffix(".json"), json.dumps(self.meta, indent=1, sort_keys=True) + "\n")
-        return path
-
-    @classmethod
-    def load(cls, path: str | Path | None = None) -> "RefusalModel":
-        "The model at `path` (default `[sonate] refusal_model`); a missing or unreadable file is a ValueError saying how to rebuild it."
-        s = settings()
-        path = Path(path if path is not None else s.sonate.refusal_model)
-        path = path if path.is_absolute() else s.root / path
-        try:
-            with np.load(path, allow_pickle=False) as d:
-                m = cls(d["coef"], d["intercept"], d["mean"], d["std"])
-        except (OSError, ValueError, KeyError) as e:
-            raise ValueError(f"refusal model {path} is missing or unreadable ({type(e).__name__}); rebuild it with notebook 23b") from None
-        j = path.with_suffix(".json")
-        m.meta = json.loads(j.read_text(encoding="utf-8")) if j.is_file() else {}
-        return m
+# %% ../../nbs/23b_sonate_refusal.ipynb #4ab50a57
+@patch
+def save(self: RefusalModel, path: str | Path) -> Path:
+    "`path` (.npz, numbers only) and the same name .json (meta), written atomically."
+    from por_lab.artifacts import atomic_path, atomic_write_text
+    path = Path(path)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, coef=self.coef, intercept=self.intercept, mean=self.mean, std=self.std)
+    atomic_write_text(path.with_suffix(".json"), json.dumps(self.meta, indent=1, sort_keys=True) + "\n")
+    return path
 
 
+
+@patch(cls_method=True)
+def load(cls: RefusalModel, path: str | Path | None = None) -> RefusalModel:
+    "The model at `path` (default `[sonate] refusal_model`); a missing or unreadable file is a ValueError saying how to rebuild it."
+    s = settings()
+    path = Path(path if path is not None else s.sonate.refusal_model)
+    path = path if path.is_absolute() else s.root / path
+    try:
+        with np.load(path, allow_pickle=False) as d:
+            m = cls(d["coef"], d["intercept"], d["mean"], d["std"])
+    except (OSError, ValueError, KeyError) as e:
+        raise ValueError(f"refusal model {path} is missing or unreadable ({type(e).__name__}); rebuild it with notebook 23b") from None
+    j = path.with_suffix(".json")
+    m.meta = json.loads(j.read_text(encoding="utf-8")) if j.is_file() else {}
+    return m
+
+# %% ../../nbs/23b_sonate_refusal.ipynb #fa5f52b7
 def fit_refusal(X: np.ndarray, y: np.ndarray, C: float = 0.1) -> RefusalModel:
     "Fit the head (balanced multinomial L2 logistic regression, scikit-learn) on `refusal_features` rows, y = index in `ACTIONS`."
     from sklearn.linear_model import LogisticRegression
@@ -111,7 +116,7 @@ def out_of_source_probabilities(X, y, groups, C: float = 0.1) -> np.ndarray:
         out[test] = fit_refusal(X[~test], np.asarray(y)[~test], C).probabilities(X[test])
     return out
 
-# %% ../../nbs/23b_sonate_refusal.ipynb #2f7571ca
+# %% ../../nbs/23b_sonate_refusal.ipynb #a27dbeb4
 def _pyrit_rows(name: str) -> list[dict]:
     "Rows of a PyRIT scorer-evaluation CSV (its leading '#' lines are a version header)."
     import pandas as pd
@@ -149,7 +154,7 @@ def labelled_replies() -> list[dict]:
             seen.add((r["prompt"], r["reply"])); uniq.append(r)
     return uniq
 
-
+# %% ../../nbs/23b_sonate_refusal.ipynb #336ea9e6
 def nonsense_replies(pairs: Sequence[tuple[str, str]], words: Sequence[str], rng: np.random.Generator, n: int = 40) -> list[dict]:
     "`n` replies of each kind that neither refuse nor answer (action 'unrelated') from (prompt, answer) `pairs`: word salad, keyboard mash, shuffled words, another prompt's answer."
     pairs, words = list(pairs), list(words)
@@ -169,7 +174,7 @@ def nonsense_replies(pairs: Sequence[tuple[str, str]], words: Sequence[str], rng
         out.append({"prompt": prompts[i], "reply": replies[j], "source": "nonsense-off-topic"})
     return [dict(r, label=1, action="unrelated") for r in out]
 
-
+# %% ../../nbs/23b_sonate_refusal.ipynb #1aeab9ac
 def wrapped(rows: list[dict], templates: Sequence[str], rng: np.random.Generator) -> list[dict]:
     "A copy of each row whose prompt is wrapped in a random jailbreak template (same reply, action and source; `wrapped` = True)."
     from por_lab.sonate.attacks import fill_template
