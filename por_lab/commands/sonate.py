@@ -17,7 +17,7 @@ from ..errors import CliError
 # %% auto #0
 __all__ = ['read_turns', 'check_turn', 'cmd_score', 'cmd_perf', 'register']
 
-# %% ../../nbs/52_commands_sonate.ipynb #7caaf00d
+# %% ../../nbs/52_commands_sonate.ipynb #ba98a07e
 def read_turns(path: str, err=None) -> tuple[list[tuple[str, list[dict]]], int]:
     "Conversations (id, turns) from a JSONL file ('-' = stdin), and the number of bad lines (each reported to `err`, default: stderr)."
     from por_lab.jsonl import JsonlLines
@@ -49,7 +49,7 @@ def read_turns(path: str, err=None) -> tuple[list[tuple[str, list[dict]]], int]:
         convs.setdefault(str(d.get("conversation", "")), []).append(d)
     return list(convs.items()), bad
 
-
+# %% ../../nbs/52_commands_sonate.ipynb #507d24f5
 def check_turn(t: dict, calc) -> None:
     "Raise ValueError if a turn cannot be scored (too long, bad logprobs or stakes), without embedding anything."
     from por_lab.sonate.substance import entropy_penalty
@@ -62,7 +62,7 @@ def check_turn(t: dict, calc) -> None:
     if t.get("stakes") not in (None, "low", "high"):
         raise ValueError(f"'stakes' must be 'low', 'high' or absent, got {t['stakes']!r}")
 
-
+# %% ../../nbs/52_commands_sonate.ipynb #f01d1644
 def cmd_score(args) -> int:
     from por_lab.sonate.calculator import SymbiResonanceCalculator
     from por_lab.embeddings import get_text_embedder
@@ -94,8 +94,7 @@ def cmd_score(args) -> int:
                 if log is not None:
                     d["receipt"] = log.append_score(s, t["prompt"], t["reply"], include_text=args.include_text or None)
                 out.write(json.dumps(d, ensure_ascii=False) + "\n")
-                n += 1
-                bar.update(1)
+                n += 1; bar.update(1)
         bar.close()
     finally:
         if log is not None:
