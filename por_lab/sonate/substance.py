@@ -35,7 +35,7 @@ def entropy_penalty(logprobs: Sequence[float] | None, floor: float, ceiling: flo
     h = float(-lp.mean())
     return float(max_penalty * np.clip((h - floor) / (ceiling - floor), 0, 1)), h
 
-# %% ../../nbs/23a_sonate_substance.ipynb #cca5a72c
+# %% ../../nbs/23a_sonate_substance.ipynb #816f35ee
 def vocabulary_ranks(model_path) -> dict:
     "Word -> frequency rank (1 = the most frequent) from the model's WordPiece `vocab.txt` (ordered by frequency after the special tokens); {} if none."
     f = Path(model_path) / "vocab.txt"
@@ -51,7 +51,7 @@ def information(words: Sequence[str], ranks: dict, floor: float, ceiling: float)
     r = np.array([ranks.get(w.lower(), ceiling) if ranks else ceiling for w in words], float)
     return np.clip(np.log(np.maximum(r, 1) / floor) / np.log(ceiling / floor), 0, 1)
 
-
+# %% ../../nbs/23a_sonate_substance.ipynb #a9d32996
 def substance(prompt_words: np.ndarray, reply_tokens, reference_words: np.ndarray, similarity: float,
               weights: np.ndarray | None = None) -> tuple[float, list[str]]:
     "(nu, new words): information-weighted share of the reply's content words whose cosine with every prompt and reference word is < `similarity`."
