@@ -47,12 +47,6 @@ def fill_template(template: str, prompt: str) -> str:
     return filled if n else f"{t}\n{prompt}"
 
 # %% ../../nbs/22a_sonate_attacks.ipynb #30c741f1
-_HOMO = {"a": "\u0430", "c": "\u0441", "e": "\u0435", "o": "\u043e", "p": "\u0440", "x": "\u0445", "y": "\u0443",
-         "i": "\u0456", "s": "\u0455", "A": "\u0410", "B": "\u0412", "C": "\u0421", "E": "\u0415", "H": "\u041d",
-         "K": "\u041a", "M": "\u041c", "O": "\u041e", "P": "\u0420", "T": "\u0422", "X": "\u0425"}
-_TO_LEET = {"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"}
-
-
 def attack_stuffing(reply: str, keywords: list[str], rng: np.random.Generator) -> str:
     "Insert 1-3 clusters of 6-10 keywords drawn from the first 1-3 of `keywords` into `reply`."
     kws = [k for k in keywords if k][: int(rng.integers(1, 4))] or ["important"]
@@ -66,6 +60,13 @@ def attack_stuffing(reply: str, keywords: list[str], rng: np.random.Generator) -
 def attack_repetition(reply: str, rng: np.random.Generator) -> str:
     "The reply repeated 3-5 times."
     return " ".join([reply.strip()] * int(rng.integers(3, 6)))
+
+
+# %% ../../nbs/22a_sonate_attacks.ipynb #8cff2c65
+_HOMO = {"a": "\u0430", "c": "\u0441", "e": "\u0435", "o": "\u043e", "p": "\u0440", "x": "\u0445", "y": "\u0443",
+         "i": "\u0456", "s": "\u0455", "A": "\u0410", "B": "\u0412", "C": "\u0421", "E": "\u0415", "H": "\u041d",
+         "K": "\u041a", "M": "\u041c", "O": "\u041e", "P": "\u0420", "T": "\u0422", "X": "\u0425"}
+_TO_LEET = {"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"}
 
 
 def attack_homoglyph(reply: str, rng: np.random.Generator, rate: float = 0.3) -> str:

@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from fastcore.basics import patch
 
 from ..settings import settings
 from .normalise import Normalised, normalise
 
 # %% auto #0
-__all__ = ['CLASSES', 'FEATURES', 'char_features', 'ScreenModel', 'embed_cached', 'featurise', 'fit_screen',
-           'out_of_source_scores', 'train_screen', 'cue_evidence', 'PromptScreen']
+__all__ = ['CLASSES', 'FEATURES', 'CUES', 'CHAR_FEATURES', 'FEATURE_CLIP', 'cue_features', 'char_features', 'ScreenModel',
+           'embed_cached', 'featurise', 'balanced_weights', 'fit_screen', 'out_of_source_scores', 'train_screen',
+           'cue_evidence', 'PromptScreen']
 
 # %% ../../nbs/28_sonate_screen.ipynb #1c238e69
 CLASSES = ("benign", "jailbreak", "injection", "harmful")
@@ -29,8 +31,32 @@ _B64 = re.compile(r"[A-Za-z0-9+/]{40,}={0,2}")
 _YOU = re.compile(r"\b(?:you|your|yours|yourself)\b", re.I)
 
 
+CUES = ("override", "no_rules", "drop_safety", "persona", "jailbreak_phrases", "role_marker", "addressed_rules", "prompt_leak",
+        "say_verbatim", "delimiter_run")
+CHAR_FEATURES = FEATURES
+FEATURES = CHAR_FEATURES + CUES
+FEATURE_CLIP = 2.0   # standardised features are clipped to +- this many standard deviations
+_CUE_RX = [re.compile(p, re.I | re.M) for p in (
+    r"^\s*(?:system|assistant|user|human|ai|developer)\s*:|\[/?INST\]|<\|im_(?:start|end)\|>|<\|?(?:system|endoftext)\|?>|^#{2,}\s*(?:instruction|system|response)",
+    r"\byour (?:instructions|system prompt|initial prompt|guidelines|rules|programming|configuration|prompt)\b|"
+    r"\byou (?:must|will|shall|are to|have to) (?:now )?(?:always|only|never|ignore|obey|answer|respond|reply|comply)\b",
+    r"\b(?:system prompt|system message|initial (?:instructions|prompt)|(?:previous|prior|above|earlier|original|preceding) "
+    r"(?:instructions|prompt|text|directions|message)|text above|instructions above)\b",
+    r"\b(?:just|only|simply|instead)?\s*(?:say|print|output|repeat|reply with|respond with|write)\s*:?\s*[\"'\u201c]",
+    r"(?:-{5,}|={5,}|\*{3,}|>{3,}|#{5,})")]
+
+
+def cue_features(text: str) -> np.ndarray:
+    "The 0/1 cue features `CUES` of a (normalised) text: notebook 22's phrase families, role markers, rules addressed to the model, prompt leaking, say-this-verbatim, delimiter runs."
+    from por_lab.sonate.adversarial import _STRONG, _WEAK
+    strong = [float(bool(rx.search(text))) for rx, _ in _STRONG]
+    weak = min(1.0, len({m.group(0).lower() for m in _WEAK.finditer(text)}) / 4)
+    return np.array(strong + [weak] + [float(bool(rx.search(text))) for rx in _CUE_RX], dtype=np.float32)
+
+
+# %% ../../nbs/28_sonate_screen.ipynb #997102ae
 def char_features(raw: str, norm: Normalised | None = None) -> np.ndarray:
-    "The character features `FEATURES`, computed on the *normalised* text (a perturbation must not move the verdict; it is reported as evidence)."
+    "The character and cue features `FEATURES`, computed on the *normalised* text (a perturbation must not move the verdict; it is reported as evidence)."
     x = (norm or normalise(raw)).text
     n = max(1, len(x))
     letters = sum(c.isalpha() for c in x) or 1
@@ -39,7 +65,7 @@ def char_features(raw: str, norm: Normalised | None = None) -> np.ndarray:
                      sum(c.isupper() for c in x) / letters, sum(not c.isalnum() and not c.isspace() for c in x) / n,
                      min(1.0, 20 * x.count("\n") / n), sum(c in "{};=()[]<>" for c in x) / n,
                      sum(c in "\"'\u201c\u201d" for c in x) / n, float(bool(_B64.search(x))),
-                     len(_YOU.findall(x)) / words, float("?" in x)], dtype=np.float32)
+                     len(_YOU.findall(x)) / words, float("?" in x), *cue_features(x)], dtype=np.float32)
 
 # %% ../../nbs/28_sonate_screen.ipynb #c8a4da80
 @dataclass
@@ -52,40 +78,46 @@ class ScreenModel:
     threshold: float
     classes: tuple = CLASSES
     meta: dict | None = None
+    clip: float = FEATURE_CLIP
 
     def attack_proba(self, vecs: np.ndarray, feats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         "(a, P): attack score 1 - P(benign) per row, and the class probabilities (n, n_classes)."
-        X = np.hstack([np.atleast_2d(vecs), (np.atleast_2d(feats) - self.feat_mean) / self.feat_std])
+        z = np.clip((np.atleast_2d(feats) - self.feat_mean) / self.feat_std, -self.clip, self.clip)
+        X = np.hstack([np.atleast_2d(vecs), z])
         z = X @ self.coef.T + self.intercept
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z); p /= p.sum(axis=1, keepdims=True)
         return 1 - p[:, self.classes.index("benign")], p
 
-    def save(self, path: str | Path) -> Path:
-        "Write `path` (.npz, numbers only) and the same name .json (meta), atomically."
-        from por_lab.artifacts import atomic_path, atomic_write_text
-        path = Path(path)
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, coef=self.coef, intercept=self.intercept, feat_mean=self.feat_mean, feat_std=self.feat_std,
-                         threshold=np.array(self.threshold), classes=np.array(self.classes))
-        atomic_write_text(path.with_suffix(".json"), json.dumps(self.meta or {}, indent=1, sort_keys=True) + "\n")
-        return path
 
-    @classmethod
-    def load(cls, path: str | Path) -> "ScreenModel":
-        path = Path(path)
-        if not path.is_file():
-            raise ValueError(f"screen model {path} does not exist; train it with por_lab.sonate.screen.train_screen (notebook 28)")
-        import zipfile
-        try:
-            with np.load(path, allow_pickle=False) as d:
-                m = cls(d["coef"], d["intercept"], d["feat_mean"], d["feat_std"], float(d["threshold"]), tuple(str(c) for c in d["classes"]))
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
-            raise ValueError(f"screen model {path} is not a readable screen .npz ({type(e).__name__}: {e}); retrain it (notebook 28)") from None
-        j = path.with_suffix(".json")
-        m.meta = json.loads(j.read_text()) if j.is_file() else {}
-        return m
+# %% ../../nbs/28_sonate_screen.ipynb #797430c3
+@patch
+def save(self: ScreenModel, path: str | Path) -> Path:
+    "Write `path` (.npz, numbers only) and the same name .json (meta), atomically."
+    from por_lab.artifacts import atomic_path, atomic_write_text
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, coef=self.coef, intercept=self.intercept, feat_mean=self.feat_mean, feat_std=self.feat_std,
+                     threshold=np.array(self.threshold), classes=np.array(self.classes), clip=np.array(self.clip))
+    atomic_write_text(path.with_suffix(".json"), json.dumps(self.meta or {}, indent=1, sort_keys=True) + "\n")
+    return path
+
+@patch(cls_method=True)
+def load(cls: ScreenModel, path: str | Path) -> ScreenModel:
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"screen model {path} does not exist; train it with por_lab.sonate.screen.train_screen (notebook 28)")
+    import zipfile
+    try:
+        with np.load(path, allow_pickle=False) as d:
+            m = cls(d["coef"], d["intercept"], d["feat_mean"], d["feat_std"], float(d["threshold"]), tuple(str(c) for c in d["classes"]),
+                    clip=float(d["clip"]) if "clip" in d.files else np.inf)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
+        raise ValueError(f"screen model {path} is not a readable screen .npz ({type(e).__name__}: {e}); retrain it (notebook 28)") from None
+    j = path.with_suffix(".json")
+    m.meta = json.loads(j.read_text()) if j.is_file() else {}
+    return m
 
 # %% ../../nbs/28_sonate_screen.ipynb #ffcf63cc
 def embed_cached(embedder, texts: list[str], cache: str | Path | None = None) -> np.ndarray:
@@ -114,13 +146,28 @@ def featurise(embedder, texts: list[str], cache=None) -> tuple[np.ndarray, np.nd
     return embed_cached(embedder, [n.text for n in norms], cache), np.stack([char_features(t, n) for t, n in zip(texts, norms)]), norms
 
 # %% ../../nbs/28_sonate_screen.ipynb #2c4d0a56
-def fit_screen(V: np.ndarray, F: np.ndarray, y: np.ndarray, C: float = 1.0) -> ScreenModel:
-    "Fit the multinomial logistic regression (classes `CLASSES`, y = class index); threshold left at 0.5."
+def balanced_weights(y: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
+    "Sample weights (mean 1): every class the same total and, with `groups`, every source the same total inside its class."
+    g = np.zeros(len(y), int) if groups is None else np.asarray(groups)
+    w = np.zeros(len(y))
+    for c in np.unique(y):
+        m = y == c
+        srcs = np.unique(g[m])
+        for s in srcs:
+            ms = m & (g == s)
+            w[ms] = 1.0 / (len(srcs) * ms.sum())
+    return w * len(y) / w.sum()
+
+
+def fit_screen(V: np.ndarray, F: np.ndarray, y: np.ndarray, C: float = 1.0, groups: np.ndarray | None = None) -> ScreenModel:
+    "Fit the multinomial logistic regression (classes `CLASSES`, y = class index, weights `balanced_weights`); threshold left at 0.5."
     from sklearn.linear_model import LogisticRegression
-    mu, sd = F.mean(0), F.std(0) + 1e-6
-    X = np.hstack([V, (F - mu) / sd])
-    clf = LogisticRegression(C=C, max_iter=2000, class_weight="balanced")
-    clf.fit(X, y)
+    k = len(CHAR_FEATURES)
+    mu, sd = np.zeros(F.shape[1]), np.ones(F.shape[1])          # cue features are 0/1: kept as they are
+    mu[:k], sd[:k] = F[:, :k].mean(0), F[:, :k].std(0) + 1e-6
+    X = np.hstack([V, np.clip((F - mu) / sd, -FEATURE_CLIP, FEATURE_CLIP)])
+    clf = LogisticRegression(C=C, max_iter=3000)
+    clf.fit(X, y, sample_weight=balanced_weights(y, groups))
     coef = np.zeros((len(CLASSES), X.shape[1]), np.float32); b = np.zeros(len(CLASSES), np.float32)
     coef[clf.classes_] = clf.coef_ if len(clf.classes_) > 2 else np.vstack([-clf.coef_, clf.coef_])
     b[clf.classes_] = clf.intercept_ if len(clf.classes_) > 2 else np.r_[-clf.intercept_, clf.intercept_]
@@ -131,21 +178,23 @@ def fit_screen(V: np.ndarray, F: np.ndarray, y: np.ndarray, C: float = 1.0) -> S
 
 def out_of_source_scores(V, F, y, groups, C: float = 1.0) -> np.ndarray:
     "Attack score of every text from a model fitted without its source (leave-one-source-out)."
+    groups = np.asarray(groups)
     out = np.zeros(len(y))
     for g in np.unique(groups):
         test = groups == g
-        m = fit_screen(V[~test], F[~test], y[~test], C)
+        m = fit_screen(V[~test], F[~test], y[~test], C, groups[~test])
         out[test] = m.attack_proba(V[test], F[test])[0]
     return out
 
 # %% ../../nbs/28_sonate_screen.ipynb #2b53c766
 def train_screen(items: list[dict], embedder, target_fpr: float | None = None, C: float | None = None,
                  cache=None) -> tuple[ScreenModel, np.ndarray]:
-    "(model, cross-validated attack scores): fit on `items` (notebook 27); threshold = (1 - target_fpr) quantile of 5-fold benign scores."
+    "(model, out-of-source attack scores): fit on `items` (notebook 27); threshold = (1 - target_fpr) quantile of the benign scores in 5-fold CV by source."
     from por_lab.sonate.corpus import corpus_digest
-    cfg = settings().section("sonate")
-    target_fpr = float(cfg["screen_target_fpr"] if target_fpr is None else target_fpr)
-    C = float(cfg["screen_regularisation"] if C is None else C)
+    from sklearn.model_selection import GroupKFold
+    cfg = settings().sonate
+    target_fpr = float(cfg.screen_target_fpr if target_fpr is None else target_fpr)
+    C = float(cfg.screen_regularisation if C is None else C)
     if not 0 < target_fpr < 1:
         raise ValueError(f"target_fpr must be in (0, 1), got {target_fpr}")
     texts = [i["text"] for i in items]
@@ -153,16 +202,18 @@ def train_screen(items: list[dict], embedder, target_fpr: float | None = None, C
     if len(set(y)) < 2 or (y == 0).sum() == 0:
         raise ValueError("training needs benign items and at least one attack kind")
     groups = np.array([i["source"] for i in items])
+    if len(set(groups)) < 5:
+        raise ValueError(f"the threshold is chosen in 5-fold cross-validation by source: need at least 5 sources, got {len(set(groups))}")
     V, F, _ = featurise(embedder, texts, cache)
-    from sklearn.model_selection import StratifiedKFold
     cv = np.zeros(len(y))
-    for tr, te in StratifiedKFold(5, shuffle=True, random_state=0).split(V, y):
-        cv[te] = fit_screen(V[tr], F[tr], y[tr], C).attack_proba(V[te], F[te])[0]
-    model = fit_screen(V, F, y, C)
+    for tr, te in GroupKFold(5).split(V, y, groups):
+        cv[te] = fit_screen(V[tr], F[tr], y[tr], C, groups[tr]).attack_proba(V[te], F[te])[0]
+    model = fit_screen(V, F, y, C, groups)
     model.threshold = float(np.quantile(cv[y == 0], 1 - target_fpr))
     model.meta = {"model_id": embedder.model_id, "n": len(items), "classes": list(CLASSES), "features": list(FEATURES),
-                  "C": C, "target_fpr": target_fpr, "threshold": model.threshold, "training_data_sha256": corpus_digest(items),
-                  "n_by_source": {s: int((groups == s).sum()) for s in sorted(set(groups))}}
+                  "C": C, "target_fpr": target_fpr, "threshold": model.threshold, "feature_clip": FEATURE_CLIP,
+                  "weights": "each class, and each source inside a class, the same total", "threshold_cv": "5-fold by source",
+                  "training_data_sha256": corpus_digest(items), "n_by_source": {s: int((groups == s).sum()) for s in sorted(set(groups))}}
     return model, cv
 
 # %% ../../nbs/28_sonate_screen.ipynb #11360d4e
@@ -180,7 +231,7 @@ class PromptScreen:
     def __init__(self, model: ScreenModel | str | Path | None = None):
         if not isinstance(model, ScreenModel):
             s = settings()
-            p = Path(model or s.get("sonate", "screen_model"))
+            p = Path(model or s.sonate.screen_model)
             model = ScreenModel.load(p if p.is_absolute() else s.root / p)
         self.model = model
 
