@@ -22,17 +22,9 @@ CELLS_OVER = {
     "20_sonate_gravity": 55,
     "21_sonate_steering": 76,
     "22_sonate_adversarial": 165,
-    "22a_sonate_attacks": 69,
+    "22a_sonate_attacks": 54,
     "23_sonate_calculator": 72,
-    "23a_sonate_substance": 49,
-    "23b_sonate_refusal": 69,
-    "24_sonate_receipts": 58,
-    "25_sonate_perf": 104,
     "27_sonate_corpus": 49,
-    "28_sonate_screen": 44,
-    "44_pipeline_docs": 65,
-    "52_commands_sonate": 86,
-    "56_commands_receipts": 42,
 }
 # module (path under por_lab/) -> its length (lines) when the limit came in: may only go down
 MODULES_OVER = {
