@@ -23,7 +23,7 @@ from .dashboard_inputs import InputError, check_file, limits, _Upload, _message,
 
 # %% auto #0
 __all__ = ['EXAMPLE_CONVERSATION', 'conversation_turns', 'scores_table', 'dimensions_plot', 'scaffold_heatmap', 'flags_markdown',
-           'ReceiptSession', 'verify_receipts', 'verify_markdown', 'shared_calculator', 'SonatePage']
+           'drift_line', 'ReceiptSession', 'verify_receipts', 'verify_markdown', 'shared_calculator', 'SonatePage']
 
 # %% ../nbs/41d_dashboard_sonate.ipynb #5ef64f8c
 def conversation_turns(text: str) -> list[dict]:
@@ -100,6 +100,16 @@ def flags_markdown(scores: list) -> str:
         return "**Adversarial screen:** no prompt and no reply was flagged."
     return ("**Adversarial screen:** a flagged prompt is recorded with its label; a flagged reply gets R_m floored.\n\n"
             "| turn | check | reason | evidence |\n|---|---|---|---|\n" + "\n".join(out))
+
+# %% ../nbs/41d_dashboard_sonate.ipynb #4779d6eb
+def drift_line(embedder, turns: list[dict]) -> str:
+    "The conversation's coherence, stability and phase drift (`por_lab.sonate.conversation.conversation_drift`, the metrics of `por_lab.metrics`); '' for one turn."
+    if len(turns) < 2:
+        return ""
+    from por_lab.sonate.conversation import conversation_drift
+    d = conversation_drift(embedder.encode([t["prompt"] for t in turns]), embedder.encode([t["reply"] for t in turns]))
+    return (f"Conversation over {d['turns']} turns: coherence {d['coherence']:.2f}, stability {d['stability']:.2f}, "
+            f"phase drift {d['phase_drift']:.3f} rad/turn.")
 
 # %% ../nbs/41d_dashboard_sonate.ipynb #894475b8
 class ReceiptSession:
@@ -248,9 +258,10 @@ async def _on_score(self: SonatePage, event=None):
         if self.receipts is None:
             self.receipts = ReceiptSession(self.folder / "receipts")
         receipts = await asyncio.to_thread(self.receipts.append, scores, turns)
+        drift = await asyncio.to_thread(drift_line, calc.embedder, turns)
         self.show(scores, receipts)
         self.status.object = (f"**Scored {len(turns)} turn(s)** in {time.perf_counter() - t0:.2f} s with `{calc.model_id}`; "
-                              f"{len(receipts)} receipt(s) signed by `{self.receipts.key_id}` and verified.")
+                              f"{len(receipts)} receipt(s) signed by `{self.receipts.key_id}` and verified. {drift}")
     except InputError as e:
         _say(self.message, f"**Not scored:** {e}")
         self.status.object = ""
