@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from fastcore.basics import patch
 
 from ..settings import settings
 
 # %% auto #0
 __all__ = ['Constitution', 'load_constitution', 'Steering']
 
-# %% ../../nbs/21_sonate_steering.ipynb #e08af4d7
+# %% ../../nbs/21_sonate_steering.ipynb #00b78a20
 @dataclass(frozen=True)
 class Constitution:
     "Principles (id, text, ethics flag), ethics cues, high-stakes topics and anchors, with the file's digest."
@@ -45,7 +46,7 @@ class Constitution:
     def ethics_mask(self) -> np.ndarray:
         return np.array([bool(p.get("ethics")) for p in self.principles])
 
-
+# %% ../../nbs/21_sonate_steering.ipynb #cd9bc6bf
 def _check_str_lists(d, what):
     if not isinstance(d, dict) or not all(isinstance(v, list) and v and all(isinstance(s, str) and s.strip() for s in v)
                                           for v in d.values()):
@@ -61,7 +62,7 @@ def _check_sentences(d: dict, key: str, path):
         return v
     raise ValueError(f"constitution {path}: {key!r} must be " + ("a map of topic -> non-empty list of sentences" if key == "stakes_prototypes" else "a list of sentences"))
 
-
+# %% ../../nbs/21_sonate_steering.ipynb #e08af4d7
 def load_constitution(path: str | os.PathLike | None = None) -> Constitution:
     "Read and check a constitution JSON file (default `[sonate] constitution`)."
     s = settings()
@@ -126,39 +127,51 @@ class Steering:
         from por_lab.sonate.gravity import concept_key
         self.reference_words = np.concatenate([t.vectors[[concept_key(w) is not None for w in t.words]] for t in toks] + [empty])
 
-    def static(self, replies: np.ndarray) -> np.ndarray:
-        "T(r) = max_j max(0, cos(p_j, r)) for each row of `replies` (n, d)."
-        return np.clip(np.atleast_2d(replies) @ self.principle_vectors.T, 0, 1).max(axis=1)
+# %% ../../nbs/21_sonate_steering.ipynb #fadebe71
+@patch
+def static(self: Steering, replies: np.ndarray) -> np.ndarray:
+    "T(r) = max_j max(0, cos(p_j, r)) for each row of `replies` (n, d)."
+    return np.clip(np.atleast_2d(replies) @ self.principle_vectors.T, 0, 1).max(axis=1)
 
-    def ethics_semantic(self, replies: np.ndarray) -> np.ndarray:
-        "Best cosine with an ethics principle, divided by `ethics_semantic_scale`, clipped to [0, 1]."
-        c = np.atleast_2d(replies) @ self.principle_vectors[self.constitution.ethics_mask].T
-        return np.clip(c.max(axis=1) / self.ethics_semantic_scale, 0, 1)
 
-    def stakes_similarity(self, texts_vecs: np.ndarray) -> np.ndarray:
-        "Best cosine of each row with a high-stakes anchor sentence (0 when the constitution has none)."
-        if len(self.anchor_vectors) == 0:
-            return np.zeros(len(np.atleast_2d(texts_vecs)))
-        return (np.atleast_2d(texts_vecs) @ self.anchor_vectors.T).max(axis=1)
+@patch
+def ethics_semantic(self: Steering, replies: np.ndarray) -> np.ndarray:
+    "Best cosine with an ethics principle, divided by `ethics_semantic_scale`, clipped to [0, 1]."
+    c = np.atleast_2d(replies) @ self.principle_vectors[self.constitution.ethics_mask].T
+    return np.clip(c.max(axis=1) / self.ethics_semantic_scale, 0, 1)
 
-    def stakes_evidence(self, vec: np.ndarray, threshold: float) -> list[dict]:
-        "High-stakes topics whose best prototype reaches cosine `threshold` with `vec`: topic, cosine, prototype (best first)."
-        if not len(self.stakes_vectors):
-            return []
-        c = self.stakes_vectors @ vec
-        best = {}
-        for (k, proto), x in zip(self.stakes_topics, c):
-            if x >= threshold and x > best.get(k, (-2, ""))[0]:
-                best[k] = (float(x), proto)
-        return [{"topic": k, "cos": round(x, 3), "prototype": p} for k, (x, p) in sorted(best.items(), key=lambda kv: -kv[1][0])]
 
-    def refusal_score(self, vecs: np.ndarray) -> np.ndarray:
-        "max cos with a refusal prototype - max cos with a compliance prototype (> 0: the text reads as a refusal)."
-        if not len(self.refusal_vectors) or not len(self.compliance_vectors):
-            raise ValueError("the constitution needs 'refusal_prototypes' and 'compliance_prototypes' to judge replies to flagged prompts")
-        v = np.atleast_2d(vecs)
-        return (v @ self.refusal_vectors.T).max(axis=1) - (v @ self.compliance_vectors.T).max(axis=1)
+@patch
+def hybrid(self: Steering, dynamic, static):
+    "S = dynamic_weight * dynamic + (1 - dynamic_weight) * static."
+    return self.dynamic_weight * np.asarray(dynamic) + (1 - self.dynamic_weight) * np.asarray(static)
 
-    def hybrid(self, dynamic, static):
-        "S = dynamic_weight * dynamic + (1 - dynamic_weight) * static."
-        return self.dynamic_weight * np.asarray(dynamic) + (1 - self.dynamic_weight) * np.asarray(static)
+# %% ../../nbs/21_sonate_steering.ipynb #0d6b0b25
+@patch
+def stakes_similarity(self: Steering, texts_vecs: np.ndarray) -> np.ndarray:
+    "Best cosine of each row with a high-stakes anchor sentence (0 when the constitution has none)."
+    if len(self.anchor_vectors) == 0:
+        return np.zeros(len(np.atleast_2d(texts_vecs)))
+    return (np.atleast_2d(texts_vecs) @ self.anchor_vectors.T).max(axis=1)
+
+
+@patch
+def stakes_evidence(self: Steering, vec: np.ndarray, threshold: float) -> list[dict]:
+    "High-stakes topics whose best prototype reaches cosine `threshold` with `vec`: topic, cosine, prototype (best first)."
+    if not len(self.stakes_vectors):
+        return []
+    c = self.stakes_vectors @ vec
+    best = {}
+    for (k, proto), x in zip(self.stakes_topics, c):
+        if x >= threshold and x > best.get(k, (-2, ""))[0]:
+            best[k] = (float(x), proto)
+    return [{"topic": k, "cos": round(x, 3), "prototype": p} for k, (x, p) in sorted(best.items(), key=lambda kv: -kv[1][0])]
+
+
+@patch
+def refusal_score(self: Steering, vecs: np.ndarray) -> np.ndarray:
+    "max cos with a refusal prototype - max cos with a compliance prototype (> 0: the text reads as a refusal)."
+    if not len(self.refusal_vectors) or not len(self.compliance_vectors):
+        raise ValueError("the constitution needs 'refusal_prototypes' and 'compliance_prototypes' to judge replies to flagged prompts")
+    v = np.atleast_2d(vecs)
+    return (v @ self.refusal_vectors.T).max(axis=1) - (v @ self.compliance_vectors.T).max(axis=1)
