@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+from fastcore.basics import patch
 
 from ..settings import settings
 
@@ -103,27 +104,35 @@ class ContextualGravity:
     def __len__(self):
         return len(self.weights)
 
-    def matrix(self) -> tuple[list[str], np.ndarray, np.ndarray]:
-        "Concept names, weights (k,), vectors (k, d)."
-        names = list(self.weights)
-        if not names:
-            return [], np.zeros(0, np.float32), np.zeros((0, 0), np.float32)
-        return names, np.array([self.weights[k] for k in names], np.float32), np.stack([self.vectors[k] for k in names])
+# %% ../../nbs/20_sonate_gravity.ipynb #52aeb835
+@patch
+def matrix(self: ContextualGravity) -> tuple[list[str], np.ndarray, np.ndarray]:
+    "Concept names, weights (k,), vectors (k, d)."
+    names = list(self.weights)
+    if not names:
+        return [], np.zeros(0, np.float32), np.zeros((0, 0), np.float32)
+    return names, np.array([self.weights[k] for k in names], np.float32), np.stack([self.vectors[k] for k in names])
 
-    def pull(self, reply: np.ndarray) -> float | None:
-        "D(r): the gravity-weighted mean of max(0, cos) between the reply's unit vector and the concepts; None if empty."
-        names, w, V = self.matrix()
-        if not names:
-            return None
-        c = np.clip(V @ np.asarray(reply, np.float32), 0.0, 1.0)
-        return float((w * c).sum() / w.sum())
 
-    def parity(self, reply: np.ndarray, threshold: float) -> float | None:
-        "Share (by weight) of active concepts whose cosine with the reply reaches `threshold`; None if empty."
-        names, w, V = self.matrix()
-        if not names:
-            return None
-        return float((w * (V @ np.asarray(reply, np.float32) >= threshold)).sum() / w.sum())
+@patch
+def pull(self: ContextualGravity, reply: np.ndarray) -> float | None:
+    "D(r): the gravity-weighted mean of max(0, cos) between the reply's unit vector and the concepts; None if empty."
+    names, w, V = self.matrix()
+    if not names:
+        return None
+    c = np.clip(V @ np.asarray(reply, np.float32), 0.0, 1.0)
+    return float((w * c).sum() / w.sum())
 
-    def copy(self) -> "ContextualGravity":
-        return ContextualGravity(self.decay, dict(self.weights), dict(self.vectors), self.turn)
+
+@patch
+def parity(self: ContextualGravity, reply: np.ndarray, threshold: float) -> float | None:
+    "Share (by weight) of active concepts whose cosine with the reply reaches `threshold`; None if empty."
+    names, w, V = self.matrix()
+    if not names:
+        return None
+    return float((w * (V @ np.asarray(reply, np.float32) >= threshold)).sum() / w.sum())
+
+
+@patch
+def copy(self: ContextualGravity) -> "ContextualGravity":
+    return ContextualGravity(self.decay, dict(self.weights), dict(self.vectors), self.turn)
