@@ -1,4 +1,4 @@
-"""The constitution, its vectors, static resonance and the hybrid match S = 0.7 dynamic + 0.3 static.
+"""The constitution, its vectors, static resonance and the hybrid match S = w dynamic + (1 - w) static (w = [sonate] dynamic_weight).
 
 Docs: https://por-lab.github.io/por_lab/sonate_steering.html.md"""
 
