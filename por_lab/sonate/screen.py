@@ -25,7 +25,7 @@ __all__ = ['CLASSES', 'FEATURES', 'CUES', 'CHAR_FEATURES', 'FEATURE_CLIP', 'cue_
 
 # %% ../../nbs/28_sonate_screen.ipynb #1c238e69
 CLASSES = ("benign", "jailbreak", "injection", "harmful")
-FEATURES = ("log_length", "non_ascii", "digits", "capitals", "symbols", "newlines", "code", "quotes", "base64_run",
+FEATURES = ("log_length", "non_ascii", "symbols", "newlines", "code", "quotes", "base64_run",
             "second_person", "question")
 _B64 = re.compile(r"[A-Za-z0-9+/]{40,}={0,2}")
 _YOU = re.compile(r"\b(?:you|your|yours|yourself)\b", re.I)
@@ -59,10 +59,9 @@ def char_features(raw: str, norm: Normalised | None = None) -> np.ndarray:
     "The character and cue features `FEATURES`, computed on the *normalised* text (a perturbation must not move the verdict; it is reported as evidence)."
     x = (norm or normalise(raw)).text
     n = max(1, len(x))
-    letters = sum(c.isalpha() for c in x) or 1
     words = max(1, len(x.split()))
-    return np.array([np.log1p(len(x)) / 10, sum(not c.isascii() for c in x) / n, sum(c.isdigit() for c in x) / n,
-                     sum(c.isupper() for c in x) / letters, sum(not c.isalnum() and not c.isspace() for c in x) / n,
+    return np.array([np.log1p(len(x)) / 10, sum(not c.isascii() for c in x) / n,
+                     sum(not c.isalnum() and not c.isspace() for c in x) / n,
                      min(1.0, 20 * x.count("\n") / n), sum(c in "{};=()[]<>" for c in x) / n,
                      sum(c in "\"'\u201c\u201d" for c in x) / n, float(bool(_B64.search(x))),
                      len(_YOU.findall(x)) / words, float("?" in x), *cue_features(x)], dtype=np.float32)
