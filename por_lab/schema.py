@@ -172,7 +172,6 @@ SCHEMA["sonate"] = {
 
 # %% ../nbs/00d_schema.ipynb #3a1dcbc0
 SCHEMA["sonate"] |= {  # the refusal, the learned prompt screen and the adversarial screen
-    "refusal_margin": K(float, "refusal iff best refusal cosine - best compliance cosine exceeds this", -1, 1),
     "refusal_model": S("trained refusal detector file (notebook 23b)"),
     "screen_model": S("learned screen model file"), "screen_heldout": S("held-out evaluation file of the screen"),
     "screen_target_fpr": K(float, "screen's target false-positive rate", P, 1), "screen_regularisation": K(float, "screen's L2 strength", P),
@@ -210,7 +209,7 @@ SCHEMA["bench"] = {
     "local_timeout": K(float, "seconds per request to an endpoint on this machine (long local replies on a busy CPU)", P), "max_retries": K(int, "retries on 429/5xx/timeouts", 0),
     "backoff_base": K(float, "backoff base (s)", 0), "backoff_max": K(float, "longest backoff (s)", 0),
     "retry_after_max": K(float, "longest Retry-After honoured (s)", 0), "cache": S("response cache (SQLite)"),
-    "tasks_dir": S("folder of task configs"), "temperature": K(float, "sampling temperature", 0, 5),
+    "tasks_dir": S("folder of task configs"), "temperature": K(float, "sampling temperature (the OpenAI API range)", 0, 2),
     "max_tokens": K(int, "tokens per answer", 1), "samples": K(int, "solo samples per item", 1), "rounds": K(int, "pair exchange rounds", 0),
     "seed": K(int, "base seed of per-call seeds", 0), "bootstrap_resamples": K(int, "bootstrap resamples", 1),
     "ci_level": K(float, "confidence level", P, 1 - P), "local_model_name": S("local model served"),
