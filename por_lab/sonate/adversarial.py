@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from fastcore.basics import patch
 
 from ..settings import settings
 from .gravity import concept_key
@@ -51,7 +52,7 @@ class ScreenResult:
     def to_dict(self):
         return {"flagged": self.flagged, "flags": [f.to_dict() for f in self.flags]}
 
-# %% ../../nbs/22_sonate_adversarial.ipynb #0ea3901a
+# %% ../../nbs/22_sonate_adversarial.ipynb #f4abcc15
 @lru_cache(maxsize=4)
 def load_vocabulary(path: str | None = None) -> frozenset:
     "Whole words of a WordPiece `vocab.txt` (default: the packaged fallback model's), lower-case, alphabetic, 2+ letters."
@@ -68,7 +69,7 @@ def load_vocabulary(path: str | None = None) -> frozenset:
     words = (w.strip() for w in p.read_text(encoding="utf-8").splitlines())
     return frozenset(w for w in words if len(w) >= 2 and w.isalpha() and w.isascii() and w.islower())
 
-
+# %% ../../nbs/22_sonate_adversarial.ipynb #202f0571
 @lru_cache(maxsize=4)
 def vocabulary_trigrams(vocab: frozenset) -> frozenset:
     "Every character trigram (with ^ and $ marking the ends) of the vocabulary's words."
@@ -83,7 +84,7 @@ def _unseen_trigrams(w: str, trigrams: frozenset) -> list[str]:
     s = f"^{w}$"
     return [s[i:i + 3] for i in range(len(s) - 2) if s[i:i + 3] not in trigrams]
 
-
+# %% ../../nbs/22_sonate_adversarial.ipynb #330e6c50
 _SUFFIXES = ("'s", "s", "es", "ed", "d", "ing", "ly", "er", "ers", "est", "ness", "ment", "ments", "ies", "ied", "ion", "ions", "al", "ally")
 
 
@@ -99,7 +100,7 @@ def _known(w: str, vocab: frozenset) -> bool:
         return all(_known(p, vocab) for p in w.split("-") if p)
     return any(w[:i] in vocab and _known(w[i:], vocab) for i in range(3, len(w) - 2))  # compounds: throw+back
 
-# %% ../../nbs/22_sonate_adversarial.ipynb #4e1ed7fc
+# %% ../../nbs/22_sonate_adversarial.ipynb #566ca041
 _INVISIBLE = set("\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e\u034f")
 _BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l"})
@@ -114,7 +115,7 @@ _DIGIT_IN_WORD = re.compile(r"[A-Za-z]{2}[0-9][A-Za-z]|[A-Za-z][0-9][A-Za-z]{2}"
 _PUNCT = ".,;:!?\"'()[]{}<>*"
 _RUN_SEPARATORS = {",", ";", "/", "|", "#", "-", "*", "+", "&", "•"}
 
-
+# %% ../../nbs/22_sonate_adversarial.ipynb #4184150b
 def _script(ch: str) -> str:
     try:
         name = unicodedata.name(ch)
@@ -135,7 +136,7 @@ def _show(s: str, limit: int = 60) -> str:
     s = s.encode("unicode_escape").decode("ascii") if any(ord(c) > 126 or ord(c) < 32 for c in s) else s
     return s if len(s) <= limit else s[:limit] + "..."
 
-
+# %% ../../nbs/22_sonate_adversarial.ipynb #8eee4077
 _STRONG = [
     (re.compile(r"\b(ignore|disregard|forget|override|bypass|circumvent|overrule|abandon|drop|break(?:ing)? free (?:of|from)|"
                 r"free (?:yourself )?(?:of|from)|get around|jailbreak)\b[^.?!\n]{0,80}?\b(instructions?|rules?|guidelines?|polic(?:y|ies)|"
@@ -159,6 +160,8 @@ _STRONG = [
                 r"(?:openai|anthropic|content) polic(?:y|ies))\b", re.I),
      "a jailbreak mode or persona"),
 ]
+
+# %% ../../nbs/22_sonate_adversarial.ipynb #d2cb0738
 _WEAK = re.compile(r"\b(amoral|unfiltered|uncensored|unrestricted|unethical|immoral|illegal|stay in character|"
                    r"(?:never|not|won'?t|cannot|can'?t) (?:ever )?(?:refuse|decline|say no)|always (?:answer|comply|obey|respond)|"
                    r"(?:must|will) (?:always )?(?:answer|comply|obey)|pretend (?:to be|you are|that you)|"
@@ -169,7 +172,7 @@ _WEAK = re.compile(r"\b(amoral|unfiltered|uncensored|unrestricted|unethical|immo
                    r"new rules?|your new|classified|top secret|authori[sz]ed (?:personnel|research|testing)|red team|"
                    r"research (?:purposes|only)|fictional|for entertainment|in character|game|the prompt)\b", re.I)
 
-# %% ../../nbs/22_sonate_adversarial.ipynb #b6eb068e
+# %% ../../nbs/22_sonate_adversarial.ipynb #4137fedb
 class AdversarialScreen:
     "The adversarial screen. Thresholds default to `[sonate]` in settings.ini; any can be overridden by keyword."
 
@@ -191,147 +194,167 @@ class AdversarialScreen:
         self.vocab = vocabulary if vocabulary is not None else load_vocabulary()
         self.trigrams = vocabulary_trigrams(self.vocab)
 
-    # -- perturbation ---------------------------------------------------------------------------
-    def perturbation(self, text: str) -> list[Flag]:
-        "Invisible, bidi and control characters, mixed-script (homoglyph) words, leetspeak, character noise."
-        flags = []
-        inv = sorted({f"U+{ord(c):04X}" for c in text if c in _INVISIBLE})
-        inside = re.search(r"\w[" + "".join(_INVISIBLE) + r"]+\w", text)
-        if inv and (inside or sum(c in _INVISIBLE for c in text) >= 3):
-            flags.append(Flag("perturbation", "zero-width or invisible characters", ", ".join(inv)))
-        bidi = sorted({f"U+{ord(c):04X}" for c in text if c in _BIDI})
-        if bidi:
-            flags.append(Flag("perturbation", "bidirectional-override characters", ", ".join(bidi)))
-        ctrl = sorted({f"U+{ord(c):04X}" for c in text if (unicodedata.category(c) in ("Cc", "Cs", "Co") and c not in "\n\r\t")
-                       or c == "\ufffd"})
-        if ctrl:
-            flags.append(Flag("perturbation", "control, private-use or undecodable characters (binary-looking text)", ", ".join(ctrl[:8])))
-        mixed = []
-        for tok in _TOKEN.findall(text):
-            letters = [c for c in tok if c.isalpha()]
-            scripts = {_script(c) for c in letters} & _CONFUSABLE
-            if len(scripts) > 1 or ("STYLED" in scripts and len(letters) > 1):
-                mixed.append(tok)
-        if mixed:
-            flags.append(Flag("perturbation", "words mixing scripts (look-alike characters)", _show(" ".join(mixed[:5]))))
-        toks = [t.strip(".,;:!?\"()[]{}<>'*").lower() for t in text.split()]
-        leet = []
-        for t in toks:
-            if len(t) >= 4 and re.fullmatch(r"[a-z0-9@$!|]+", t) and re.search(r"[a-z]", t) and re.search(r"[0-9@$!|]", t[:-1] if t.endswith("!") else t):
-                cand = {t.translate(_LEET), t.translate(_LEET_ALT).translate(_LEET)}
-                if any(_known(c, self.vocab) for c in cand if c.isalpha()):
-                    leet.append(t)
-        if len(leet) >= int(self.leet_min_words):
-            flags.append(Flag("perturbation", "leetspeak (digits or symbols standing for letters)", _show(" ".join(leet[:6]))))
-        words = [w for w in _WORDS.findall(text) if len(w) >= 3 and "'" not in w and not w.isupper()]
-        if len(words) >= int(self.noise_min_words):
-            types = sorted(set(words), key=words.index)
-            bad = [w for w in types if not _known(w.lower(), self.vocab) and _unseen_trigrams(w.lower(), self.trigrams)]
-            bad += [t for t in dict.fromkeys(_TOKEN.findall(text)) if _ODD_CASE.search(t) and not _BRAND.match(t.strip(_PUNCT))
-                    or _SYMBOL_IN_WORD.search(t) or _DIGIT_IN_WORD.search(t)]
-            share = min(1.0, len(bad) / len(types))
-            if share > float(self.noise_word_share):
-                flags.append(Flag("perturbation", f"character noise: {share:.0%} of lower-case words are misspelt beyond any "
-                                  f"dictionary word (limit {float(self.noise_word_share):.0%})", _show(" ".join(bad[:8]))))
-        return flags
+# %% ../../nbs/22_sonate_adversarial.ipynb #a33f52a4
+@patch
+def _odd_characters(self: AdversarialScreen, text: str) -> list[Flag]:
+    "Invisible, bidi and control characters; words mixing scripts (homoglyphs)."
+    flags = []
+    inv = sorted({f"U+{ord(c):04X}" for c in text if c in _INVISIBLE})
+    inside = re.search(r"\w[" + "".join(_INVISIBLE) + r"]+\w", text)
+    if inv and (inside or sum(c in _INVISIBLE for c in text) >= 3):
+        flags.append(Flag("perturbation", "zero-width or invisible characters", ", ".join(inv)))
+    bidi = sorted({f"U+{ord(c):04X}" for c in text if c in _BIDI})
+    if bidi:
+        flags.append(Flag("perturbation", "bidirectional-override characters", ", ".join(bidi)))
+    ctrl = sorted({f"U+{ord(c):04X}" for c in text if (unicodedata.category(c) in ("Cc", "Cs", "Co") and c not in "\n\r\t")
+                   or c == "\ufffd"})
+    if ctrl:
+        flags.append(Flag("perturbation", "control, private-use or undecodable characters (binary-looking text)", ", ".join(ctrl[:8])))
+    mixed = []
+    for tok in _TOKEN.findall(text):
+        letters = [c for c in tok if c.isalpha()]
+        scripts = {_script(c) for c in letters} & _CONFUSABLE
+        if len(scripts) > 1 or ("STYLED" in scripts and len(letters) > 1):
+            mixed.append(tok)
+    if mixed:
+        flags.append(Flag("perturbation", "words mixing scripts (look-alike characters)", _show(" ".join(mixed[:5]))))
+    return flags
 
-    # -- ethics bypass --------------------------------------------------------------------------
-    def ethics_bypass(self, text: str) -> list[Flag]:
-        "Instructions to ignore, bypass or override rules; claims of no limits; jailbreak personas."
-        found = []
-        for rx, what in _STRONG:
-            m = rx.search(text)
-            if m:
-                found.append(Flag("ethics_bypass", what, _show(m.group(0), 80)))
-        if found:
-            return found[:1] + [f for f in found[1:] if f.reason != found[0].reason]
-        weak = {m.group(0).lower() for m in _WEAK.finditer(text)}
-        if len(weak) >= 2:
-            return [Flag("ethics_bypass", "jailbreak phrasing (role-play, never refuse, no warnings)", _show("; ".join(sorted(weak)[:5]), 100))]
-        return []
+# %% ../../nbs/22_sonate_adversarial.ipynb #9a3357ba
+@patch
+def _odd_words(self: AdversarialScreen, text: str) -> list[Flag]:
+    "Leetspeak words; character noise (words no dictionary word explains)."
+    flags = []
+    toks = [t.strip(".,;:!?\"()[]{}<>'*").lower() for t in text.split()]
+    leet = []
+    for t in toks:
+        if len(t) >= 4 and re.fullmatch(r"[a-z0-9@$!|]+", t) and re.search(r"[a-z]", t) and re.search(r"[0-9@$!|]", t[:-1] if t.endswith("!") else t):
+            cand = {t.translate(_LEET), t.translate(_LEET_ALT).translate(_LEET)}
+            if any(_known(c, self.vocab) for c in cand if c.isalpha()):
+                leet.append(t)
+    if len(leet) >= int(self.leet_min_words):
+        flags.append(Flag("perturbation", "leetspeak (digits or symbols standing for letters)", _show(" ".join(leet[:6]))))
+    words = [w for w in _WORDS.findall(text) if len(w) >= 3 and "'" not in w and not w.isupper()]
+    if len(words) >= int(self.noise_min_words):
+        types = sorted(set(words), key=words.index)
+        bad = [w for w in types if not _known(w.lower(), self.vocab) and _unseen_trigrams(w.lower(), self.trigrams)]
+        bad += [t for t in dict.fromkeys(_TOKEN.findall(text)) if _ODD_CASE.search(t) and not _BRAND.match(t.strip(_PUNCT))
+                or _SYMBOL_IN_WORD.search(t) or _DIGIT_IN_WORD.search(t)]
+        share = min(1.0, len(bad) / len(types))
+        if share > float(self.noise_word_share):
+            flags.append(Flag("perturbation", f"character noise: {share:.0%} of lower-case words are misspelt beyond any "
+                              f"dictionary word (limit {float(self.noise_word_share):.0%})", _show(" ".join(bad[:8]))))
+    return flags
 
-    # -- keyword stuffing -----------------------------------------------------------------------
-    def keyword_stuffing(self, text: str) -> list[Flag]:
-        "A run of content words with >= `stuffing_run_repeats` repeats and at most half of them distinct, or one word > `stuffing_share` of them (>= `stuffing_min_count` times)."
-        toks = _STUFF_TOKEN.findall(text)
-        run: list[str] = []
-        need = int(self.stuffing_run_repeats)
-        for t in toks + ["."]:
-            k = concept_key(t) if t[0].isalpha() else None
-            if k is not None and len(k) >= 3:
-                run.append(k)
-                continue
-            if t in _RUN_SEPARATORS and run:
-                continue
-            for size in range(need + 1, min(len(run), 16) + 1):      # any window of the run
-                for i in range(len(run) - size + 1):
-                    w = run[i:i + size]
-                    nd = len(set(w))
-                    if size - nd >= need and nd <= size / 2:
-                        return [Flag("keyword_stuffing", f"a run of {size} content words with only {nd} distinct ones",
-                                     _show(" ".join(w), 80))]
-            run = []
-        keys = [k for k in (concept_key(w) for w in _WORDS.findall(text)) if k is not None and len(k) >= 3]
-        if keys:
-            (w, n), = Counter(keys).most_common(1)
-            share = n / len(keys)
-            if n >= int(self.stuffing_min_count) and share > float(self.stuffing_share):
-                return [Flag("keyword_stuffing", f"'{w}' is {share:.0%} of the content words (limit {float(self.stuffing_share):.0%})",
-                             f"{w} x{n} of {len(keys)}")]
-        return []
+# %% ../../nbs/22_sonate_adversarial.ipynb #ed0230e6
+@patch
+def perturbation(self: AdversarialScreen, text: str) -> list[Flag]:
+    "Invisible, bidi and control characters, mixed-script (homoglyph) words, leetspeak, character noise."
+    return self._odd_characters(text) + self._odd_words(text)
 
-    # -- repetition -----------------------------------------------------------------------------
-    def repetition(self, text: str, prompt: str | None = None) -> list[Flag]:
-        "Highly compressible text, repeated word 4-grams, or an echo of the prompt."
-        flags = []
-        raw = text.encode("utf-8", "surrogatepass")
-        if len(raw) >= int(self.repetition_min_chars):
-            z = len(zlib.compress(raw, 9)) / len(raw)
-            if z < float(self.repetition_compression):
-                flags.append(Flag("repetition", f"the text compresses to {z:.0%} of its size (limit {float(self.repetition_compression):.0%})",
+# %% ../../nbs/22_sonate_adversarial.ipynb #93b3bf00
+@patch
+def ethics_bypass(self: AdversarialScreen, text: str) -> list[Flag]:
+    "Instructions to ignore, bypass or override rules; claims of no limits; jailbreak personas."
+    found = []
+    for rx, what in _STRONG:
+        m = rx.search(text)
+        if m:
+            found.append(Flag("ethics_bypass", what, _show(m.group(0), 80)))
+    if found:
+        return found[:1] + [f for f in found[1:] if f.reason != found[0].reason]
+    weak = {m.group(0).lower() for m in _WEAK.finditer(text)}
+    if len(weak) >= 2:
+        return [Flag("ethics_bypass", "jailbreak phrasing (role-play, never refuse, no warnings)", _show("; ".join(sorted(weak)[:5]), 100))]
+    return []
+
+# %% ../../nbs/22_sonate_adversarial.ipynb #e93f3f8e
+@patch
+def keyword_stuffing(self: AdversarialScreen, text: str) -> list[Flag]:
+    "A run of content words with >= `stuffing_run_repeats` repeats and at most half of them distinct, or one word > `stuffing_share` of them (>= `stuffing_min_count` times)."
+    toks = _STUFF_TOKEN.findall(text)
+    run: list[str] = []
+    need = int(self.stuffing_run_repeats)
+    for t in toks + ["."]:
+        k = concept_key(t) if t[0].isalpha() else None
+        if k is not None and len(k) >= 3:
+            run.append(k)
+            continue
+        if t in _RUN_SEPARATORS and run:
+            continue
+        for size in range(need + 1, min(len(run), 16) + 1):      # any window of the run
+            for i in range(len(run) - size + 1):
+                w = run[i:i + size]
+                nd = len(set(w))
+                if size - nd >= need and nd <= size / 2:
+                    return [Flag("keyword_stuffing", f"a run of {size} content words with only {nd} distinct ones",
+                                 _show(" ".join(w), 80))]
+        run = []
+    keys = [k for k in (concept_key(w) for w in _WORDS.findall(text)) if k is not None and len(k) >= 3]
+    if keys:
+        (w, n), = Counter(keys).most_common(1)
+        share = n / len(keys)
+        if n >= int(self.stuffing_min_count) and share > float(self.stuffing_share):
+            return [Flag("keyword_stuffing", f"'{w}' is {share:.0%} of the content words (limit {float(self.stuffing_share):.0%})",
+                         f"{w} x{n} of {len(keys)}")]
+    return []
+
+# %% ../../nbs/22_sonate_adversarial.ipynb #24861bda
+@patch
+def repetition(self: AdversarialScreen, text: str, prompt: str | None = None) -> list[Flag]:
+    "Highly compressible text, repeated word 4-grams, or an echo of the prompt."
+    flags = []
+    raw = text.encode("utf-8", "surrogatepass")
+    if len(raw) >= int(self.repetition_min_chars):
+        z = len(zlib.compress(raw, 9)) / len(raw)
+        if z < float(self.repetition_compression):
+            flags.append(Flag("repetition", f"the text compresses to {z:.0%} of its size (limit {float(self.repetition_compression):.0%})",
+                              _show(text, 60)))
+    words = [w.lower() for w in _WORDS.findall(text)]
+    grams = [tuple(words[i:i + 4]) for i in range(len(words) - 3)]
+    if len(grams) >= 8:
+        c = Counter(grams)
+        rep = sum(n - 1 for n in c.values() if n > 1) / len(grams)
+        if rep > float(self.repetition_ngram_share) and not flags:
+            g, n = c.most_common(1)[0]
+            flags.append(Flag("repetition", f"{rep:.0%} of the word 4-grams repeat (limit {float(self.repetition_ngram_share):.0%})",
+                              f"'{' '.join(g)}' x{n}"))
+    if prompt:
+        pw = [w.lower() for w in _WORDS.findall(prompt)]
+        a = {k for k in pw if len(k) > 2}
+        b = {k for k in words if len(k) > 2}
+        if len(a) >= 5 and len(b) >= 5:
+            j = len(a & b) / len(a | b)
+            if " ".join(pw) in " ".join(words):
+                j = 1.0
+            if j >= float(self.echo_jaccard):
+                flags.append(Flag("repetition", f"the reply echoes the prompt (word overlap {j:.0%}, limit {float(self.echo_jaccard):.0%})",
                                   _show(text, 60)))
-        words = [w.lower() for w in _WORDS.findall(text)]
-        grams = [tuple(words[i:i + 4]) for i in range(len(words) - 3)]
-        if len(grams) >= 8:
-            c = Counter(grams)
-            rep = sum(n - 1 for n in c.values() if n > 1) / len(grams)
-            if rep > float(self.repetition_ngram_share) and not flags:
-                g, n = c.most_common(1)[0]
-                flags.append(Flag("repetition", f"{rep:.0%} of the word 4-grams repeat (limit {float(self.repetition_ngram_share):.0%})",
-                                  f"'{' '.join(g)}' x{n}"))
-        if prompt:
-            pw = [w.lower() for w in _WORDS.findall(prompt)]
-            a = {k for k in pw if len(k) > 2}
-            b = {k for k in words if len(k) > 2}
-            if len(a) >= 5 and len(b) >= 5:
-                j = len(a & b) / len(a | b)
-                if " ".join(pw) in " ".join(words):
-                    j = 1.0
-                if j >= float(self.echo_jaccard):
-                    flags.append(Flag("repetition", f"the reply echoes the prompt (word overlap {j:.0%}, limit {float(self.echo_jaccard):.0%})",
-                                      _show(text, 60)))
-        return flags
+    return flags
 
-    # -- semantic drift -------------------------------------------------------------------------
-    def semantic_drift(self, text: str, cos_prompt: float | None, cos_history: float | None = None) -> list[Flag]:
-        "The reply is about something else: cosine with the prompt (and with the history) below `drift_similarity`."
-        if cos_prompt is None or len(_WORDS.findall(text)) < int(self.drift_min_words):
-            return []
-        lim = float(self.drift_similarity)
-        if cos_prompt < lim and (cos_history is None or cos_history < lim):
-            ev = f"cos(reply, prompt) = {cos_prompt:.3f}" + ("" if cos_history is None else f", cos(reply, history) = {cos_history:.3f}")
-            return [Flag("semantic_drift", f"the reply is unrelated to the prompt and the conversation (limit {lim})", ev)]
+# %% ../../nbs/22_sonate_adversarial.ipynb #b6b98c15
+@patch
+def semantic_drift(self: AdversarialScreen, text: str, cos_prompt: float | None, cos_history: float | None = None) -> list[Flag]:
+    "The reply is about something else: cosine with the prompt (and with the history) below `drift_similarity`."
+    if cos_prompt is None or len(_WORDS.findall(text)) < int(self.drift_min_words):
         return []
+    lim = float(self.drift_similarity)
+    if cos_prompt < lim and (cos_history is None or cos_history < lim):
+        ev = f"cos(reply, prompt) = {cos_prompt:.3f}" + ("" if cos_history is None else f", cos(reply, history) = {cos_history:.3f}")
+        return [Flag("semantic_drift", f"the reply is unrelated to the prompt and the conversation (limit {lim})", ev)]
+    return []
 
-    def screen(self, reply: str, prompt: str | None = None, cos_prompt: float | None = None,
-               cos_history: float | None = None) -> ScreenResult:
-        "Run every check on `reply` (and ethics bypass on `prompt`); cosines are given by the caller (the calculator)."
-        if not isinstance(reply, str):
-            raise ValueError(f"reply must be str, got {type(reply).__name__}")
-        if prompt is not None and not isinstance(prompt, str):
-            raise ValueError(f"prompt must be str or None, got {type(prompt).__name__}")
-        flags = (self.perturbation(reply) + self.ethics_bypass(reply) + self.keyword_stuffing(reply)
-                 + self.repetition(reply, prompt) + self.semantic_drift(reply, cos_prompt, cos_history))
-        if prompt:
-            flags += [Flag(f.check, f.reason + " (in the prompt)", f.evidence) for f in self.ethics_bypass(prompt)]
-        return ScreenResult(flags)
+# %% ../../nbs/22_sonate_adversarial.ipynb #4958e7b8
+@patch
+def screen(self: AdversarialScreen, reply: str, prompt: str | None = None, cos_prompt: float | None = None,
+           cos_history: float | None = None) -> ScreenResult:
+    "Run every check on `reply` (and ethics bypass on `prompt`); cosines are given by the caller (the calculator)."
+    if not isinstance(reply, str):
+        raise ValueError(f"reply must be str, got {type(reply).__name__}")
+    if prompt is not None and not isinstance(prompt, str):
+        raise ValueError(f"prompt must be str or None, got {type(prompt).__name__}")
+    flags = (self.perturbation(reply) + self.ethics_bypass(reply) + self.keyword_stuffing(reply)
+             + self.repetition(reply, prompt) + self.semantic_drift(reply, cos_prompt, cos_history))
+    if prompt:
+        flags += [Flag(f.check, f.reason + " (in the prompt)", f.evidence) for f in self.ethics_bypass(prompt)]
+    return ScreenResult(flags)
