@@ -62,11 +62,10 @@ def attack_repetition(reply: str, rng: np.random.Generator) -> str:
     return " ".join([reply.strip()] * int(rng.integers(3, 6)))
 
 
-# %% ../../nbs/22a_sonate_attacks.ipynb #8cff2c65
+# %% ../../nbs/22a_sonate_attacks.ipynb #4c7cc05d
 _HOMO = {"a": "\u0430", "c": "\u0441", "e": "\u0435", "o": "\u043e", "p": "\u0440", "x": "\u0445", "y": "\u0443",
          "i": "\u0456", "s": "\u0455", "A": "\u0410", "B": "\u0412", "C": "\u0421", "E": "\u0415", "H": "\u041d",
          "K": "\u041a", "M": "\u041c", "O": "\u041e", "P": "\u0420", "T": "\u0422", "X": "\u0425"}
-_TO_LEET = {"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"}
 
 
 def attack_homoglyph(reply: str, rng: np.random.Generator, rate: float = 0.3) -> str:
@@ -80,7 +79,7 @@ def attack_homoglyph(reply: str, rng: np.random.Generator, rate: float = 0.3) ->
         chars[i] = _HOMO[chars[i]]
     return "".join(chars)
 
-
+# %% ../../nbs/22a_sonate_attacks.ipynb #fca41b54
 def attack_zero_width(reply: str, rng: np.random.Generator, rate: float = 0.2) -> str:
     "Zero-width characters inserted inside words with probability `rate` per letter gap (at least one)."
     zw = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
@@ -95,6 +94,9 @@ def attack_zero_width(reply: str, rng: np.random.Generator, rate: float = 0.2) -
             out.insert(m.start() + 1, "\u200b")
     return "".join(out)
 
+# %% ../../nbs/22a_sonate_attacks.ipynb #5979f437
+_TO_LEET = {"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"}
+
 
 def attack_leetspeak(reply: str, rng: np.random.Generator, rate: float = 0.7) -> str:
     "Letters of words of 4+ letters replaced by digits (a->4, e->3, i->1, o->0, s->5, t->7) with probability `rate` per word."
@@ -105,7 +107,7 @@ def attack_leetspeak(reply: str, rng: np.random.Generator, rate: float = 0.7) ->
         return "".join(_TO_LEET.get(c.lower(), c) for c in w)
     return re.sub(r"[A-Za-z]{4,}", leet, reply)
 
-
+# %% ../../nbs/22a_sonate_attacks.ipynb #af4929c9
 def attack_char_noise(reply: str, seed: int, kind: str = "keyboard") -> str:
     "nlpaug character noise: 'keyboard' (neighbouring keys), 'substitute', 'insert' or 'swap' (random characters)."
     import random as _random
