@@ -19,7 +19,6 @@ MODULE_LINES = 400
 # notebook (path under nbs/, no .ipynb) -> its longest export cell (lines) when the limit came in: may only go down
 CELLS_OVER = {
     "12a_multimodal_kernels": 48,
-    "27_sonate_corpus": 49,
 }
 # module (path under por_lab/) -> its length (lines) when the limit came in: may only go down
 MODULES_OVER = {

