@@ -97,9 +97,10 @@ def load(cls: RefusalModel, path: str | Path | None = None) -> RefusalModel:
     return m
 
 # %% ../../nbs/23b_sonate_refusal.ipynb #fa5f52b7
-def fit_refusal(X: np.ndarray, y: np.ndarray, C: float = 0.1) -> RefusalModel:
-    "Fit the head (balanced multinomial L2 logistic regression, scikit-learn) on `refusal_features` rows, y = index in `ACTIONS`."
+def fit_refusal(X: np.ndarray, y: np.ndarray, C: float | None = None) -> RefusalModel:
+    "Fit the head (balanced multinomial L2 logistic regression, scikit-learn, strength `C` = `[sonate] refusal_regularisation`) on `refusal_features` rows, y = index in `ACTIONS`."
     from sklearn.linear_model import LogisticRegression
+    C = float(settings().sonate.refusal_regularisation if C is None else C)
     y = np.asarray(y)
     if set(np.unique(y)) != set(range(len(ACTIONS))):
         raise ValueError(f"training needs examples of every action {ACTIONS}")
@@ -108,7 +109,7 @@ def fit_refusal(X: np.ndarray, y: np.ndarray, C: float = 0.1) -> RefusalModel:
     return RefusalModel(clf.coef_.astype(np.float32), clf.intercept_.astype(np.float32), mu.astype(np.float32), sd.astype(np.float32))
 
 
-def out_of_source_probabilities(X, y, groups, C: float = 0.1) -> np.ndarray:
+def out_of_source_probabilities(X, y, groups, C: float | None = None) -> np.ndarray:
     "Action probabilities (n, 3) of every row from a head fitted without its source (leave-one-source-out)."
     out, groups = np.zeros((len(y), len(ACTIONS))), np.asarray(groups)
     for g in np.unique(groups):
@@ -235,10 +236,11 @@ def embed_rows(embedder, rows: list[dict], cache=None) -> tuple[np.ndarray, np.n
     return H, embed_cached(embedder, [r["prompt"] for r in rows], cache), embed_cached(embedder, [r["reply"] for r in rows], cache)
 
 
-def train_refusal(embedder, steering, rows: list[dict], C: float = 0.1, cache=None) -> tuple[RefusalModel, np.ndarray]:
+def train_refusal(embedder, steering, rows: list[dict], C: float | None = None, cache=None) -> tuple[RefusalModel, np.ndarray]:
     "(model fitted on all `rows`, feature matrix): the head the calculator ships, with the training data's hash in its meta."
     X = refusal_features(*embed_rows(embedder, rows, cache), steering.refusal_vectors, steering.compliance_vectors)
     y = np.array([ACTIONS.index(r["action"]) for r in rows])
+    C = float(settings().sonate.refusal_regularisation if C is None else C)
     m = fit_refusal(X, y, C)
     src = sorted({r["source"] for r in rows})
     m.meta = {"model_id": embedder.model_id, "classes": list(ACTIONS), "C": C, "n": len(rows), "constitution": steering.constitution.digest,
