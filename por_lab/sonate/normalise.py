@@ -70,6 +70,8 @@ def _sample(s: str, n: int = 40) -> str:
 # %% ../../nbs/26_sonate_normalise.ipynb #921db743
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l", "+": "t"})
 _LEET_L = str.maketrans({"1": "l", "|": "l"})
+_HEX = re.compile(r"[0-9a-fA-F]{6,}")
+_RUN = re.compile(r"[A-Za-z]+[0-9]+|[0-9]+[A-Za-z]+")     # letters then digits (or the reverse): a name, a version, a code
 _LEET_TOKEN = re.compile(r"(?<![\w@$!|+])(?=[A-Za-z0-9@$!|+]*[A-Za-z])(?=[A-Za-z0-9@$!|+]*[0-9@$!|+][A-Za-z0-9@$!|+]*)"
                          r"[A-Za-z0-9@$!|+]{3,}(?![\w@$|+])")
 
@@ -80,8 +82,16 @@ def _vocab():
     return load_vocabulary()
 
 
+def _unknown_leet(m: re.Match, core: str, cand: str) -> bool:
+    "A token whose spelled word is not in the vocabulary still folds when it is leet-shaped: ASCII letters and 2+ interleaved digits, 2+ letters, at most one capital, no hex, no path."
+    digits = sum(c.isdigit() for c in core)
+    return (cand.isalpha() and core.isalnum() and core.isascii() and digits >= 2 and len(core) - digits >= 2
+            and sum(c.isupper() for c in core) < 2 and not _HEX.fullmatch(core) and not _RUN.fullmatch(core)
+            and m.string[max(0, m.start() - 1): m.start()] not in ("/", "\\") and m.string[m.end(): m.end() + 1] != "/")
+
+
 def fold_leet(text: str) -> tuple[str, list[str]]:
-    "Leetspeak tokens read as the words they spell (when that is a vocabulary word and the token is not); and the tokens folded."
+    "Leetspeak tokens read as the words they spell (a vocabulary word, or any word if the token is leet-shaped, `_unknown_leet`); and the tokens folded."
     from por_lab.sonate.adversarial import _known
     vocab, found = _vocab(), []
 
@@ -91,11 +101,14 @@ def fold_leet(text: str) -> tuple[str, list[str]]:
         if len(core) < 3 or core.isalpha():
             return t
         low = core.lower()
-        for cand in (low.translate(_LEET), low.translate(_LEET_L).translate(_LEET)):
-            if cand.isalpha() and _known(cand, vocab):
-                found.append(t)
-                return cand + t[len(core):]
-        return t
+        cands = (low.translate(_LEET), low.translate(_LEET_L).translate(_LEET))
+        cand = next((x for x in cands if x.isalpha() and _known(x, vocab)), None)
+        if cand is None and _unknown_leet(m, core, cands[0]):
+            cand = cands[0]
+        if cand is None:
+            return t
+        found.append(t)
+        return cand + t[len(core):]
     return _LEET_TOKEN.sub(fold, text), found
 
 # %% ../../nbs/26_sonate_normalise.ipynb #d2586085
