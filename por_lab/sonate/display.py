@@ -14,6 +14,7 @@ __all__ = ['score_card_html']
 
 # %% ../../nbs/29_sonate_display.ipynb #26b3b30d
 _QCOLOR = {"STRONG": "#2e7d32", "ADVANCED": "#1565c0", "BREAKTHROUGH": "#7b1fa2"}
+_FAIL = "#c62828"
 
 
 def _screens_html(d: dict) -> str:
@@ -36,11 +37,12 @@ def score_card_html(d: dict, verified: bool | None = None, receipt_hash: str | N
     frows = "".join(f"<li><b>{e(str(f.get('check')))}</b>: {e(str(f.get('reason')))}</li>" for f in flags) or "<li>none</li>"
     state = {True: ("&#10004; verified", "#2e7d32"), False: ("&#10008; NOT verified", "#c62828"), None: ("not checked", "#757575")}[verified]
     rm = s.get("r_m")
-    return f"""<div style="font-family:sans-serif;border:2px solid {_QCOLOR.get(q, '#555')};border-radius:10px;padding:10px 14px;max-width:520px;{glow}">
+    border = _FAIL if s.get("trust_protocol") == "FAIL" else _QCOLOR.get(q, "#555")   # a failed turn never looks like a good one
+    return f"""<div style="font-family:sans-serif;border:2px solid {border};border-radius:10px;padding:10px 14px;max-width:520px;{glow}">
 <div style="display:flex;justify-content:space-between"><b>SONATE trust receipt</b>
 <span style="color:{_QCOLOR.get(q, '#555')};font-weight:bold">{e(q)}{' &#9733; Golden Record' if s.get('golden_record') else ''}</span></div>
 <table style="width:100%;font-size:90%">
-<tr><td>R<sub>m</sub></td><td><b>{'' if rm is None else f'{rm:.3f}'}</b></td><td>Trust protocol</td><td><b>{e(str(s.get('trust_protocol')))}</b> ({e(str(s.get('stakes')))} stakes)</td></tr>
+<tr><td>R<sub>m</sub></td><td><b>{'' if rm is None else f'{rm:.3f}'}</b></td><td>Trust protocol</td><td><b style="color:{_FAIL if s.get('trust_protocol') == 'FAIL' else 'inherit'}">{e(str(s.get('trust_protocol')))}</b> ({e(str(s.get('stakes')))} stakes)</td></tr>
 <tr><td>Reality index</td><td>{e(str(s.get('reality_index')))} / 10</td><td>Ethical alignment</td><td>{e(str(s.get('ethical_alignment')))} / 5</td></tr>
 <tr><td>Canvas parity</td><td>{e(str(s.get('canvas_parity')))} %</td><td>Model</td><td style="font-size:80%">{e(str(d.get('model_id')))}</td></tr>
 </table>
