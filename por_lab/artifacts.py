@@ -257,6 +257,56 @@ def _file_sha(path: Path) -> str:
     import hashlib
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
+# %% ../nbs/01_artifacts.ipynb #a1e9c0d4
+def _hides_data(ax, box, renderer) -> bool:
+    "Whether the display box `box` (a legend's) lies over, or within a point of, a curve or a marker drawn in `ax`."
+    from matplotlib.collections import PathCollection
+    pt = renderer.points_to_pixels(1.0)
+    for line in ax.get_lines():
+        if line.get_visible() and len(line.get_xydata()):
+            pad = (1 + (line.get_markersize() / 2 if line.get_marker() not in (None, "None", "", " ") else 0.0)) * pt
+            if line.get_transform().transform_path(line.get_path()).intersects_bbox(box.padded(pad), filled=False):
+                return True
+    for c in ax.collections:
+        if isinstance(c, PathCollection) and c.get_visible() and len(c.get_offsets()):
+            r = (1 + (np.sqrt(np.max(c.get_sizes())) / 2 if len(c.get_sizes()) else 0.0)) * pt
+            if box.padded(r).count_contains(c.get_offset_transform().transform(c.get_offsets())):
+                return True
+    return False
+
+# %% ../nbs/01_artifacts.ipynb #a1e9c0d7
+def _legend_below(ax, leg, renderer):
+    "Replace `leg` by the same legend below `ax` (under its tick labels and axis label), in as many columns as fit."
+    handles, labels = leg.legend_handles, [t.get_text() for t in leg.get_texts()]
+    title, frame = leg.get_title().get_text() or None, leg.get_frame_on()
+    y = (ax.get_tightbbox(renderer).y0 - ax.bbox.y0) / ax.bbox.height  # in axes fractions, below 0
+    for ncols in range(len(labels), 0, -1):
+        new = ax.legend(handles, labels, title=title, loc="upper center", bbox_to_anchor=(0.5, y), ncols=ncols,
+                        frameon=frame, borderaxespad=0.2)
+        if new.get_window_extent(renderer).width <= ax.bbox.width:
+            break
+    return new
+
+
+def _legends_clear_of_data(fig) -> int:
+    "Move every axes legend of `fig` that hides data (at its present size) below its axes, pin the others; how many moved."
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()  # lays the figure out at its final size ("best" legend spots are chosen while drawing)
+    renderer, moved = canvas.get_renderer(), 0
+    for ax in fig.axes:
+        leg = ax.get_legend()
+        if leg is None or not leg.get_visible():
+            continue
+        box = leg.get_window_extent(renderer)
+        if _hides_data(ax, box, renderer):
+            _legend_below(ax, leg, renderer)
+            moved += 1
+        elif leg._loc == 0:  # "best" is chosen anew at each dpi (the PDF's differs): keep the spot checked here
+            a = leg.get_bbox_to_anchor()
+            leg.set_loc(((box.x0 - a.x0) / a.width, (box.y0 - a.y0) / a.height))
+    return moved
+
 # %% ../nbs/01_artifacts.ipynb #0bae4bd4
 def save_figure(obj, name: str, figures_dir: str | os.PathLike | None = None, dpi: int = 200,
                 fig_inches: float | tuple | None = None, width: float = 1.0, aspect: float | None = None) -> dict[str, Path]:
@@ -276,6 +326,7 @@ def save_figure(obj, name: str, figures_dir: str | os.PathLike | None = None, dp
             for ax in fig.axes:  # HoloViews makes square axes by default; the paper gives the width
                 ax.set_aspect("auto")  # (not with a colour bar, which HoloViews places beside the axes box)
         _restyle(fig)
+        _legends_clear_of_data(fig)  # at the printed size and fonts
         boxes = text_boxes(fig)
         out = {}
         for ext in ("pdf", "png"):
