@@ -67,19 +67,9 @@ def _sample(s: str, n: int = 40) -> str:
     s = s.encode("unicode_escape").decode("ascii") if any(ord(c) > 126 or ord(c) < 32 for c in s) else s
     return s if len(s) <= n else s[:n] + "..."
 
-# %% ../../nbs/26_sonate_normalise.ipynb #921db743
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l", "+": "t"})
-_LEET_L = str.maketrans({"1": "l", "|": "l"})
+# %% ../../nbs/26_sonate_normalise.ipynb #ca879726
 _HEX = re.compile(r"[0-9a-fA-F]{6,}")
 _RUN = re.compile(r"[A-Za-z]+[0-9]+|[0-9]+[A-Za-z]+")     # letters then digits (or the reverse): a name, a version, a code
-_LEET_TOKEN = re.compile(r"(?<![\w@$!|+])(?=[A-Za-z0-9@$!|+]*[A-Za-z])(?=[A-Za-z0-9@$!|+]*[0-9@$!|+][A-Za-z0-9@$!|+]*)"
-                         r"[A-Za-z0-9@$!|+]{3,}(?![\w@$|+])")
-
-
-@lru_cache(maxsize=1)
-def _vocab():
-    from por_lab.sonate.adversarial import load_vocabulary
-    return load_vocabulary()
 
 
 def _unknown_leet(m: re.Match, core: str, cand: str) -> bool:
@@ -88,6 +78,19 @@ def _unknown_leet(m: re.Match, core: str, cand: str) -> bool:
     return (cand.isalpha() and core.isalnum() and core.isascii() and digits >= 2 and len(core) - digits >= 2
             and sum(c.isupper() for c in core) < 2 and not _HEX.fullmatch(core) and not _RUN.fullmatch(core)
             and m.string[max(0, m.start() - 1): m.start()] not in ("/", "\\") and m.string[m.end(): m.end() + 1] != "/")
+
+
+# %% ../../nbs/26_sonate_normalise.ipynb #921db743
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l", "+": "t"})
+_LEET_L = str.maketrans({"1": "l", "|": "l"})
+_LEET_TOKEN = re.compile(r"(?<![\w@$!|+])(?=[A-Za-z0-9@$!|+]*[A-Za-z])(?=[A-Za-z0-9@$!|+]*[0-9@$!|+][A-Za-z0-9@$!|+]*)"
+                         r"[A-Za-z0-9@$!|+]{3,}(?![\w@$|+])")
+
+
+@lru_cache(maxsize=1)
+def _vocab():
+    from por_lab.sonate.adversarial import load_vocabulary
+    return load_vocabulary()
 
 
 def fold_leet(text: str) -> tuple[str, list[str]]:
