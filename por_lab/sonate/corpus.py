@@ -156,7 +156,8 @@ def man_items(rng, n: int, lang: str | None = None, root: str = "/usr/share/man"
     base = Path(root)
     if not base.is_dir():
         raise ValueError(f"no manual pages under {root} (Debian: apt-get install man-db manpages)")
-    files = sorted(base.glob("man[1-8]/*.gz")) if lang is None else sorted(p for p in base.glob("*/man[1-8]/*.gz") if p.parent.parent.name in man_languages(root))
+    langs = set(man_languages(root))
+    files = sorted(base.glob("man[1-8]/*.gz")) if lang is None else sorted(p for p in base.glob("*/man[1-8]/*.gz") if p.parent.parent.name in langs)
     out = []
     for i in rng.permutation(len(files))[: max(1, n // 3)]:
         try:
