@@ -22,7 +22,7 @@ from ..settings import settings
 from .adversarial import AdversarialScreen, Flag
 from .gravity import ContextualGravity, concept_key, turn_concepts
 from .normalise import normalise
-from .refusal import RefusalDetector, opening
+from .refusal import RefusalDetector
 from .steering import Constitution, Steering, load_constitution
 from .substance import (_content_vectors, entropy_penalty, information, sentence_vectors,  # noqa: F401 (re-exported)
                                       substance, vocabulary_ranks)
@@ -85,9 +85,6 @@ def _check_text(x, name: str) -> str:
     if not x.strip():
         raise ValueError(f"{name} is empty or whitespace only; there is nothing to score")
     return x
-
-
-_head = opening      # the reply's opening (notebook 23b), under its old name
 
 
 def reply_gaming(screen: AdversarialScreen, reply: str, prompt: str, cos_prompt: float, cos_history, check_drift: bool) -> list[Flag]:
@@ -206,9 +203,9 @@ def stakes_of(self: SymbiResonanceCalculator, prompt: str, prompt_vec: np.ndarra
 
 
 @patch
-def reply_action(self: SymbiResonanceCalculator, head_vec: np.ndarray, prompt_vec: np.ndarray, reply_vec: np.ndarray) -> dict:
-    "What a reply to a flagged prompt did: {'action': 'refusal' | 'compliance' | 'unrelated', 'probabilities', 'relevance'} (notebook 23b)."
-    return self.refusal.judge(head_vec[None], prompt_vec[None], reply_vec[None])[0]
+def reply_action(self: SymbiResonanceCalculator, prompts: list[str], replies: list[str], U: np.ndarray, R: np.ndarray) -> list[dict]:
+    "What each reply to a flagged prompt did, judged on the whole reply (notebook 23b): {'action': 'refusal' | 'compliance' | 'unrelated', 'probabilities', 'relevance', 'segment_compliance', 'segment'}."
+    return self.refusal.judge_texts(self.embedder, prompts, replies, U, R)
 
 # %% ../../nbs/23_sonate_calculator.ipynb #0c51c628
 @patch
@@ -262,12 +259,12 @@ def trust(self: SymbiResonanceCalculator, verdict: dict, action: str, gaming: li
 # %% ../../nbs/23_sonate_calculator.ipynb #a59c1f5c
 @patch
 def _score(self: SymbiResonanceCalculator, state: ConversationState, prompt: str, reply: str, u, r, p_tok, r_tok, concepts,
-           verdict: dict, head_vec=None, logprobs=None, stakes: str | None = None, truncated: bool = False) -> TurnScore:
+           verdict: dict, judged: dict | None = None, logprobs=None, stakes: str | None = None, truncated: bool = False) -> TurnScore:
     c = self.cfg
     state.turn += 1
     k = self._resonance(state, u, r, p_tok, r_tok, concepts, logprobs)
     attack = bool(verdict.get("flagged"))
-    judged = self.reply_action(head_vec, u, r) if attack else {}
+    judged = (judged or self.reply_action([prompt], [reply], u[None], r[None])[0]) if attack else {}
     action = judged.get("action", "not judged (benign prompt)")
     gaming = reply_gaming(self.screen, reply, prompt, float(u @ r), k["cos_history"], check_drift=not (attack and action == "refusal"))
     gamed = bool(gaming)
@@ -289,8 +286,8 @@ def _score(self: SymbiResonanceCalculator, state: ConversationState, prompt: str
     k.pop("cos_history"); k.pop("r_m")
     comps = dict(k, ethics_cues=self.ethics_cues(reply), active_concepts={w: round(v, 2) for w, v in state.gravity.weights.items()})
     comps = {n: (round(v, 6) if isinstance(v, float) else v) for n, v in comps.items()}
-    rscreen = {"flagged": gamed, "action": action, "action_probabilities": judged.get("probabilities"),
-               "relevance": judged.get("relevance"), "flags": [f.to_dict() for f in gaming]}
+    rscreen = {"flagged": gamed, "action": action, "action_probabilities": judged.get("probabilities"), "relevance": judged.get("relevance"),
+               "segment_compliance": judged.get("segment_compliance"), "flags": [f.to_dict() for f in gaming]}
     return TurnScore(turn=state.turn, r_m=round(r_m, 6), resonance_quality=self.quality(r_m), reality_index=round(reality, 1),
                      trust_protocol="PASS" if ok else "FAIL", stakes=stakes, ethical_alignment=round(1 + 4 * k["ethics"], 1),
                      canvas_parity=round(100 * parity, 1), golden_record=golden, flagged=gamed, flags=rscreen["flags"],
@@ -316,7 +313,7 @@ def score_conversations(self: SymbiResonanceCalculator, conversations: Sequence[
     R, rtoks = self.embedder.encode_tokens([f[3] for f in flat])
     verdicts = self._screen_prompts([f[2] for f in flat], U)
     hit = [i for i, v in enumerate(verdicts) if v["flagged"]]
-    heads = dict(zip(hit, self.embedder.encode([_head(flat[i][3]) for i in hit]))) if hit else {}
+    judged = dict(zip(hit, self.reply_action([flat[i][2] for i in hit], [flat[i][3] for i in hit], U[hit], R[hit]))) if hit else {}
     out, states = [[] for _ in conversations], [self.new_conversation() for _ in conversations]
     it = range(len(flat))
     if progress:
@@ -326,7 +323,7 @@ def score_conversations(self: SymbiResonanceCalculator, conversations: Sequence[
         ci, ti, p, r, t = flat[i]
         concepts = turn_concepts(ptoks[i].words, ptoks[i].vectors, self.cfg.min_concept_length, self.cfg.max_concepts_per_turn)
         trunc = ptoks[i].truncated or rtoks[i].truncated
-        out[ci].append(self._score(states[ci], p, r, U[i], R[i], ptoks[i], rtoks[i], concepts, verdicts[i], heads.get(i),
+        out[ci].append(self._score(states[ci], p, r, U[i], R[i], ptoks[i], rtoks[i], concepts, verdicts[i], judged.get(i),
                                    t.get("logprobs"), t.get("stakes"), trunc))
     return out
 
@@ -357,9 +354,9 @@ def score_turn(self: SymbiResonanceCalculator, prompt: str, reply: str, state: C
     U, pt = self.embedder.encode_tokens([prompt])
     R, rt = self.embedder.encode_tokens([reply])
     v = self._screen_prompts([prompt], U)[0]
-    head = self.embedder.encode([_head(reply)])[0] if v["flagged"] else None
+    judged = self.reply_action([prompt], [reply], U, R)[0] if v["flagged"] else None
     concepts = turn_concepts(pt[0].words, pt[0].vectors, self.cfg.min_concept_length, self.cfg.max_concepts_per_turn)
-    return self._score(state, prompt, reply, U[0], R[0], pt[0], rt[0], concepts, v, head, logprobs, stakes, pt[0].truncated or rt[0].truncated)
+    return self._score(state, prompt, reply, U[0], R[0], pt[0], rt[0], concepts, v, judged, logprobs, stakes, pt[0].truncated or rt[0].truncated)
 
 # %% ../../nbs/23_sonate_calculator.ipynb #0b4ee73c
 def roc_auc(scores: Sequence[float], labels: Sequence[int]) -> float:
