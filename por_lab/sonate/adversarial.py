@@ -88,7 +88,11 @@ def _unseen_trigrams(w: str, trigrams: frozenset) -> list[str]:
 _SUFFIXES = ("'s", "s", "es", "ed", "d", "ing", "ly", "er", "ers", "est", "ness", "ment", "ments", "ies", "ied", "ion", "ions", "al", "ally")
 
 
-def _known(w: str, vocab: frozenset) -> bool:
+_MAX_COMPOUND = 40   # characters: a compound of at most three vocabulary words is this long at most
+
+
+def _known(w: str, vocab: frozenset, parts: int = 3) -> bool:
+    "A vocabulary word, an inflection of one, hyphenated known words, or a compound of at most `parts` words (bounded: a 1 MB token is no word)."
     if w in vocab:
         return True
     for suf in _SUFFIXES:
@@ -98,7 +102,9 @@ def _known(w: str, vocab: frozenset) -> bool:
                 return True
     if "-" in w:
         return all(_known(p, vocab) for p in w.split("-") if p)
-    return any(w[:i] in vocab and _known(w[i:], vocab) for i in range(3, len(w) - 2))  # compounds: throw+back
+    if parts < 2 or len(w) > _MAX_COMPOUND:
+        return False
+    return any(w[:i] in vocab and _known(w[i:], vocab, parts - 1) for i in range(3, len(w) - 2))  # compounds: throw+back
 
 # %% ../../nbs/22_sonate_adversarial.ipynb #566ca041
 _INVISIBLE = set("\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e\u034f")
