@@ -54,8 +54,8 @@ def refusal_features(H: np.ndarray, U: np.ndarray, R: np.ndarray, refusal_vector
 _CUT = re.compile(r"(?<=[.!?:;])\s+|\s*\n\s*")
 
 
-def segments(text: str, min_chars: int = 25, max_chars: int = 300, max_n: int = 64) -> list[str]:
-    "Sentences and clauses (split at . ! ? : ; and line breaks; under `min_chars` joined to the next; each <= `max_chars`; of more than `max_n`, the first and last `max_n`/2)."
+def segments(text: str, min_chars: int = 25, max_chars: int = 300, max_n: int | None = 64) -> list[str]:
+    "Sentences and clauses (split at . ! ? : ; and line breaks; under `min_chars` joined to the next; each <= `max_chars`; of more than `max_n`, the first and last `max_n`/2 (training); `max_n=None`: all of them (judging: nothing in the middle escapes))."
     out, buf = [], ""
     for p in _CUT.split(text.strip()):
         if p:
@@ -65,7 +65,7 @@ def segments(text: str, min_chars: int = 25, max_chars: int = 300, max_n: int = 
                 buf = ""
     if buf:
         out[-1:] = [out[-1] + " " + buf] if out and len(out[-1]) + len(buf) < max_chars else out[-1:] + [buf]
-    return out[:max_n // 2] + out[-(max_n // 2):] if len(out) > max_n else out
+    return out[:max_n // 2] + out[-(max_n // 2):] if max_n is not None and len(out) > max_n else out
 
 # %% ../../nbs/23b_sonate_refusal.ipynb #05f29d83
 @dataclass
@@ -369,7 +369,7 @@ def judge_texts(self: RefusalDetector, embedder, prompts: Sequence[str], replies
     "`judge` on whole replies, openings and segments embedded in one pass (prompts, replies too unless given); 'segment': the most compliance-like one's text."
     if len(prompts) != len(replies):
         raise ValueError(f"judge_texts needs one prompt per reply, got {len(prompts)} prompts and {len(replies)} replies")
-    segs = [segments(r) for r in replies]
+    segs = [segments(r, max_n=None) for r in replies]   # every segment: compliance buried mid-reply is judged too (replies are <= max_text_chars)
     V, n = embedder.encode([opening(r) for r in replies] + [s for ss in segs for s in ss]), len(replies)
     U, R = (embedder.encode(list(t)) if v is None else np.atleast_2d(v) for t, v in ((prompts, prompt_vecs), (replies, reply_vecs)))
     out = self.judge(V[:n], U, R, np.split(V[n:], np.cumsum([len(s) for s in segs])[:-1]))
