@@ -32,7 +32,7 @@ __all__ = ['QUALITIES', 'TurnScore', 'ConversationState', 'reply_gaming', 'calcu
            'roc_auc', 'bootstrap_auc_ci']
 
 # %% ../../nbs/23_sonate_calculator.ipynb #acadb324
-QUALITIES = ("STRONG", "ADVANCED", "BREAKTHROUGH")
+QUALITIES = ("FLOORED", "STRONG", "ADVANCED", "BREAKTHROUGH")   # FLOORED: a gamed turn (no tier of SONATE Detect v2.0)
 
 
 @dataclass
@@ -175,8 +175,10 @@ def new_conversation(self: SymbiResonanceCalculator) -> ConversationState:
 
 
 @patch
-def quality(self: SymbiResonanceCalculator, r_m: float) -> str:
-    "BREAKTHROUGH if R_m > breakthrough_threshold, ADVANCED if R_m > advanced_threshold, else STRONG."
+def quality(self: SymbiResonanceCalculator, r_m: float, gamed: bool = False) -> str:
+    "FLOORED for a gamed turn; else BREAKTHROUGH if R_m > breakthrough_threshold, ADVANCED if R_m > advanced_threshold, else STRONG."
+    if gamed:
+        return "FLOORED"
     if r_m > self.cfg.breakthrough_threshold:
         return "BREAKTHROUGH"
     if r_m > self.cfg.advanced_threshold:
@@ -288,7 +290,7 @@ def _score(self: SymbiResonanceCalculator, state: ConversationState, prompt: str
     comps = {n: (round(v, 6) if isinstance(v, float) else v) for n, v in comps.items()}
     rscreen = {"flagged": gamed, "action": action, "action_probabilities": judged.get("probabilities"), "relevance": judged.get("relevance"),
                "segment_compliance": judged.get("segment_compliance"), "flags": [f.to_dict() for f in gaming]}
-    return TurnScore(turn=state.turn, r_m=round(r_m, 6), resonance_quality=self.quality(r_m), reality_index=round(reality, 1),
+    return TurnScore(turn=state.turn, r_m=round(r_m, 6), resonance_quality=self.quality(r_m, gamed), reality_index=round(reality, 1),
                      trust_protocol="PASS" if ok else "FAIL", stakes=stakes, ethical_alignment=round(1 + 4 * k["ethics"], 1),
                      canvas_parity=round(100 * parity, 1), golden_record=golden, flagged=gamed, flags=rscreen["flags"],
                      components=comps, stakes_reasons=reasons, model_id=self.model_id, constitution=self.constitution.digest[:16],

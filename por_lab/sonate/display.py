@@ -13,8 +13,8 @@ import html
 __all__ = ['score_card_html']
 
 # %% ../../nbs/29_sonate_display.ipynb #26b3b30d
-_QCOLOR = {"STRONG": "#2e7d32", "ADVANCED": "#1565c0", "BREAKTHROUGH": "#7b1fa2"}
 _FAIL = "#c62828"
+_QCOLOR = {"FLOORED": _FAIL, "STRONG": "#2e7d32", "ADVANCED": "#1565c0", "BREAKTHROUGH": "#7b1fa2"}   # FLOORED: a gamed turn
 
 
 def _screens_html(d: dict) -> str:
