@@ -56,3 +56,54 @@ def __getattr__(name: str):
 
 def __dir__():
     return sorted(set(globals()) | set(_API))
+
+# %% ../nbs/00c_api.ipynb #01fc69bb
+import importlib.abc as _abc
+import importlib.util as _util
+import sys as _sys
+import warnings as _warnings
+
+# old module path -> the module that now holds its code (deprecated aliases, to be removed in por_lab 0.3)
+_MOVED = {
+    # the transparency log
+    "por_lab.tlog_canonical": "por_lab.tlog._canonical", "por_lab.tlog_keys": "por_lab.tlog._keys",
+    "por_lab.tlog_note": "por_lab.tlog._note", "por_lab.tlog_log": "por_lab.tlog._log", "por_lab.tlog_verify": "por_lab.tlog._verify",
+}
+
+# %% ../nbs/00c_api.ipynb #68b80c5e
+def _public_home(module: str) -> str:
+    "The public package of a module: `por_lab.tlog._log` -> `por_lab.tlog`."
+    parts = module.split(".")
+    return ".".join(parts[: next((i for i, p in enumerate(parts) if p.startswith("_")), len(parts))])
+
+
+def _importer_level() -> int:
+    "The `stacklevel` that points a warning at the code that imported (past importlib's own frames)."
+    frame, level = _sys._getframe(2), 2
+    while frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
+        frame, level = frame.f_back, level + 1
+    return level
+
+# %% ../nbs/00c_api.ipynb #140c9d33
+class _MovedModules(_abc.MetaPathFinder, _abc.Loader):
+    "Import an old module path as the module that now holds its code, with a `DeprecationWarning`."
+    def __init__(self): self._specs = {}
+
+    def find_spec(self, fullname, path=None, target=None):
+        return _util.spec_from_loader(fullname, self) if fullname in _MOVED else None
+
+    def create_module(self, spec):
+        new = _MOVED[spec.name]
+        _warnings.warn(f"{spec.name} has moved: import from {_public_home(new)} instead (the old path goes in por_lab 0.3)",
+                       DeprecationWarning, stacklevel=_importer_level())
+        module = _importlib.import_module(new)
+        self._specs[spec.name] = module.__spec__
+        return module
+
+    def exec_module(self, module):
+        # the import system stamped the alias's spec on the real module: give it its own back
+        module.__spec__ = self._specs.pop(module.__spec__.name)
+
+
+if not any(type(f).__name__ == "_MovedModules" for f in _sys.meta_path):
+    _sys.meta_path.append(_MovedModules())

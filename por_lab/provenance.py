@@ -22,10 +22,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from .jsonl import JsonlLines
 from .settings import settings
-from .tlog_canonical import canonical_json, pae
-from .tlog_keys import ensure_keypair, key_id_of, load_public_key
-from .tlog_log import TLog, TLogError, latest_checkpoint
-from .tlog_verify import check_proof, prove_entry
+from .tlog import (TLog, TLogError, canonical_json, check_proof, ensure_keypair, key_id_of, latest_checkpoint,
+                          load_public_key, pae, prove_entry)
 
 # %% auto #0
 __all__ = ['STATEMENT_TYPE', 'PREDICATE_TYPE', 'file_sha256', 'lock_digest', 'git_commit', 'statement', 'dsse_line', 'dsse_open',

@@ -49,7 +49,8 @@ def _lint(tree: Path):
 
 
 @pytest.mark.parametrize("low, high", [("metrics", "por_lab.dashboard"), ("settings", "por_lab.cli"),
-                                       ("commands/bench", "por_lab.cli"), ("sonate/calculator", "por_lab.bench.stats")])
+                                       ("commands/bench", "por_lab.cli"), ("sonate/calculator", "por_lab.bench.stats"),
+                                       ("tlog/_merkle", "por_lab.tlog._log")])
 def test_a_wrong_arrow_breaks_the_contract(tmp_path, low, high):
     shutil.copytree(ROOT / "por_lab", tmp_path / "por_lab", ignore=shutil.ignore_patterns("__pycache__"))
     assert _lint(tmp_path).returncode == 0, "the shipped package must keep its contracts"

@@ -6,7 +6,7 @@ import pytest
 
 from por_lab import provenance as P
 from por_lab.cli import main
-from por_lab.tlog_keys import load_public_key
+from por_lab.tlog import load_public_key
 
 
 @pytest.fixture

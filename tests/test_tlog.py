@@ -1,4 +1,4 @@
-"""por_lab.tlog and por_lab.tlog_note: RFC 9162 Merkle proofs against the published vectors and a second implementation (pymerkle),
+"""por_lab.tlog and por_lab.tlog._note: RFC 9162 Merkle proofs against the published vectors and a second implementation (pymerkle),
 the file-backed tree, C2SP signed notes and checkpoints."""
 import base64
 import json
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from por_lab import tlog as T
-from por_lab import tlog_note as N
+from por_lab.tlog import _merkle as T
+from por_lab.tlog import _note as N
 
 VEC = json.loads((Path(__file__).parent / "test_tlog_vectors.json").read_text())
 LEAVES = [bytes.fromhex(h) for h in VEC["leaf_inputs_hex"]]
@@ -139,7 +139,7 @@ def test_canonical_json_equals_rfc8785_on_random_json():
     """The fast RFC 8785 serialiser (C json + checks, exact fallback) gives the bytes of the reference package."""
     rfc8785 = pytest.importorskip("rfc8785")
     from hypothesis import given, settings, strategies as st
-    from por_lab.tlog_canonical import canonical_json
+    from por_lab.tlog import canonical_json
     leaf = st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.floats(allow_nan=False, allow_infinity=False) \
         | st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=8) | st.sampled_from(["a:1.0,", "x.0]", "1e-7"]) \
         | st.sampled_from([1e-4, 9.999999999999999e-05, 2.0 ** 53, 2.0 ** 53 - 1, -(2.0 ** 53 - 1), 1e16, 9999999999999998.0,

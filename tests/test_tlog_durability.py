@@ -9,8 +9,8 @@ import time
 import pytest
 
 from por_lab.sonate import receipts as R
-from por_lab.tlog_log import TLog
-from por_lab.tlog_verify import verify_tlog
+from por_lab.tlog import TLog
+from por_lab.tlog import verify_tlog
 
 SCORE = {"r_m": 0.5, "resonance_quality": "STRONG", "flags": [], "model_id": "m", "constitution": "c"}
 
@@ -91,7 +91,7 @@ def test_kill_9_at_random_points_loses_nothing(tmp_path):
     ro = TLog(path)
     assert ro.size == n and ro.root().hex() == full.root
     assert acked > 100                                 # the trials did append (and were killed mid-stream)
-    from por_lab.tlog_log import read_checkpoints
+    from por_lab.tlog import read_checkpoints
     print(f"100 kills: {n} receipts, {acked + 1} acknowledged, {torn} torn tails, {full.checkpoints_checked} checkpoints", [c.split(chr(10))[1] for c in read_checkpoints(path)])
 
 

@@ -24,7 +24,7 @@ def _default_key() -> Path:
 
 
 def _pub(args):
-    from por_lab.tlog_keys import load_public_key
+    from por_lab.tlog import load_public_key
     return load_public_key(args.pub[0] if args.pub else _default_key().with_suffix(".pub"))
 
 
@@ -71,7 +71,7 @@ def cmd_checkpoint(args) -> int:
 
 
 def cmd_prove(args) -> int:
-    from por_lab.tlog_verify import prove_entry
+    from por_lab.tlog import prove_entry
     if args.index is None:                       # prove VALUE_NAME: the paper's provenance log
         from por_lab.provenance import prove
         d = prove(args.target)
@@ -88,8 +88,8 @@ def cmd_prove(args) -> int:
 
 # %% ../../nbs/56_commands_receipts.ipynb #ce183fb4
 def cmd_check_proof(args) -> int:
-    from por_lab.tlog_keys import load_public_key
-    from por_lab.tlog_verify import check_proof
+    from por_lab.tlog import load_public_key
+    from por_lab.tlog import check_proof
     p = Path(args.proof)
     if not p.is_file():
         raise CliError(f"proof file {p} does not exist")
@@ -114,7 +114,7 @@ def cmd_check_proof(args) -> int:
 
 def cmd_consistency(args) -> int:
     from por_lab.tlog import verify_consistency
-    from por_lab.tlog_log import TLog
+    from por_lab.tlog import TLog
     if not Path(args.log).is_file():
         raise CliError(f"log {args.log} does not exist")
     log = TLog(args.log)

@@ -23,11 +23,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ..jsonl import JsonlLines, TornTail, last_complete_line
 from ..settings import settings
-from ..tlog_canonical import canonical_json, pae
-from ..tlog_keys import KeyError_, ensure_secret, generate_keypair, key_id_of, load_private_key, load_public_key  # noqa: F401
-from ..tlog_note import Checkpoint, NoteError
-from ..tlog_log import TLog, read_checkpoints, torn_tail
-from ..tlog_verify import verify_tlog
+from ..tlog import (Checkpoint, KeyError_, NoteError, TLog, canonical_json, ensure_secret,  # noqa: F401
+                          generate_keypair, key_id_of, load_private_key, load_public_key, pae, read_checkpoints,
+                          torn_tail, verify_tlog)
 
 # %% auto #0
 __all__ = ['GENESIS', 'RECEIPT_VERSION', 'sha256_hex', 'text_digest', 'default_key_path', 'Signer', 'SymbiTrustReceipt',

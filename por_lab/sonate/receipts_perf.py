@@ -155,8 +155,8 @@ def _peak(fn) -> tuple[float, int]:
 def bench_verify_memory(n_small: int = 10 ** 5, n_big: int = 10 ** 6, folder: str | None = None) -> dict:
     "Peak traced memory and speed of `verify_tlog` on logs of two sizes (600-byte entries, 8 checkpoints)."
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from por_lab.tlog_log import TLog
-    from por_lab.tlog_verify import verify_tlog
+    from por_lab.tlog import TLog
+    from por_lab.tlog import verify_tlog
     key, out = Ed25519PrivateKey.generate(), {}
     with tempfile.TemporaryDirectory(dir=folder) as d:
         for n in (n_small, n_big):
