@@ -22,13 +22,13 @@ _API = {
     "CliError": "por_lab.errors", "UserError": "por_lab.errors",
     # the simulator, its couplings and topologies, and the metrics of a run
     "ResonanceSimulator": "por_lab.simulator",
-    "make_coupling": "por_lab.phase_lock", "make_topology": "por_lab.phase_lock",
-    "Metrics": "por_lab.metrics", "coherence": "por_lab.metrics", "stability": "por_lab.metrics",
-    "phase_drift": "por_lab.metrics", "por_score": "por_lab.metrics", "frequency_locked": "por_lab.metrics",
-    "locked": "por_lab.metrics", "phase_dataset": "por_lab.metrics", "pair_phase_dataset": "por_lab.metrics",
+    "make_coupling": "por_lab.simulator", "make_topology": "por_lab.simulator",
+    "Metrics": "por_lab.simulator", "coherence": "por_lab.simulator", "stability": "por_lab.simulator",
+    "phase_drift": "por_lab.simulator", "por_score": "por_lab.simulator", "frequency_locked": "por_lab.simulator",
+    "locked": "por_lab.simulator", "phase_dataset": "por_lab.simulator", "pair_phase_dataset": "por_lab.simulator",
     "largest_stable_dt": "por_lab.simulator",
     # sweeps on Dask
-    "sweep": "por_lab.sweep", "save_sweep": "por_lab.sweep", "load_sweep": "por_lab.sweep",
+    "sweep": "por_lab.simulator", "save_sweep": "por_lab.simulator", "load_sweep": "por_lab.simulator",
     # the multimodal resonator
     "MultimodalResonator": "por_lab.multimodal", "controlled_pairs": "por_lab.multimodal", "load_text_emb": "por_lab.multimodal",
     "load_image_emb": "por_lab.multimodal", "rank_captions": "por_lab.multimodal",
@@ -57,7 +57,7 @@ def __getattr__(name: str):
 def __dir__():
     return sorted(set(globals()) | set(_API))
 
-# %% ../nbs/00c_api.ipynb #01fc69bb
+# %% ../nbs/00c_api.ipynb #39ceab8a
 import importlib.abc as _abc
 import importlib.util as _util
 import sys as _sys
@@ -68,23 +68,19 @@ _MOVED = {
     # the transparency log
     "por_lab.tlog_canonical": "por_lab.tlog._canonical", "por_lab.tlog_keys": "por_lab.tlog._keys",
     "por_lab.tlog_note": "por_lab.tlog._note", "por_lab.tlog_log": "por_lab.tlog._log", "por_lab.tlog_verify": "por_lab.tlog._verify",
+    # the simulator
+    "por_lab.phase_lock": "por_lab.simulator._coupling", "por_lab._simulator_kernels": "por_lab.simulator._kernels",
+    "por_lab.metrics": "por_lab.simulator._metrics", "por_lab.sweep": "por_lab.simulator._sweep",
+    "por_lab.simulator_perf": "por_lab.simulator.perf",
 }
 
-# %% ../nbs/00c_api.ipynb #68b80c5e
+# %% ../nbs/00c_api.ipynb #75ac253f
 def _public_home(module: str) -> str:
-    "The public package of a module: `por_lab.tlog._log` -> `por_lab.tlog`."
+    "The public package of a module: `por_lab.tlog` -> `por_lab.tlog`."
     parts = module.split(".")
     return ".".join(parts[: next((i for i, p in enumerate(parts) if p.startswith("_")), len(parts))])
 
-
-def _importer_level() -> int:
-    "The `stacklevel` that points a warning at the code that imported (past importlib's own frames)."
-    frame, level = _sys._getframe(2), 2
-    while frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
-        frame, level = frame.f_back, level + 1
-    return level
-
-# %% ../nbs/00c_api.ipynb #140c9d33
+# %% ../nbs/00c_api.ipynb #6022b454
 class _MovedModules(_abc.MetaPathFinder, _abc.Loader):
     "Import an old module path as the module that now holds its code, with a `DeprecationWarning`."
     def __init__(self): self._specs = {}
@@ -95,7 +91,7 @@ class _MovedModules(_abc.MetaPathFinder, _abc.Loader):
     def create_module(self, spec):
         new = _MOVED[spec.name]
         _warnings.warn(f"{spec.name} has moved: import from {_public_home(new)} instead (the old path goes in por_lab 0.3)",
-                       DeprecationWarning, stacklevel=_importer_level())
+                       DeprecationWarning, stacklevel=2)  # `warnings` skips importlib's frames
         module = _importlib.import_module(new)
         self._specs[spec.name] = module.__spec__
         return module

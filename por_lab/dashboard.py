@@ -41,7 +41,7 @@ def dashboard(page: str | None = None, sweep: str | None = None, solo: str | Non
     folder = Path(tempfile.mkdtemp(prefix="por_lab_dashboard_"))
     built = [
         _page("Simulator", "por_lab.simulator", lambda: SimulatorPage(run_initial=run_initial)),
-        _page("Sweeps", "por_lab.sweep", lambda: SweepsPage(sweep, folder)),
+        _page("Sweeps", "por_lab.simulator._sweep", lambda: SweepsPage(sweep, folder)),
         _page("SONATE", "por_lab.sonate.calculator", lambda: SonatePage(folder)),
         _page("Benchmark", "por_lab.bench.stats", lambda: BenchmarkPage(solo, pair, self_consistency, folder)),
     ]

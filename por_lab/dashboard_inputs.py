@@ -54,7 +54,7 @@ def check_number(name: str, value: Any, lo: float, hi: float, integer: bool = Fa
 # %% ../nbs/41a_dashboard_inputs.ipynb #229bc5d9
 def parse_coupling(text: Any):
     "H(Δ) from the coupling box: 'sin', 'sakaguchi:ALPHA' or a JSON dict {'sin': [...], 'cos': [...]}; returns the spec."
-    from por_lab.phase_lock import make_coupling
+    from por_lab.simulator import make_coupling
     if isinstance(text, (dict,)):
         spec = text
     else:

@@ -103,7 +103,7 @@ def flags_markdown(scores: list) -> str:
 
 # %% ../nbs/41d_dashboard_sonate.ipynb #4779d6eb
 def drift_line(embedder, turns: list[dict]) -> str:
-    "The conversation's coherence, stability and phase drift (`por_lab.sonate.conversation.conversation_drift`, the metrics of `por_lab.metrics`); '' for one turn."
+    "The conversation's coherence, stability and phase drift (`por_lab.sonate.conversation.conversation_drift`, the metrics of `por_lab.simulator`); '' for one turn."
     if len(turns) < 2:
         return ""
     from por_lab.sonate.conversation import conversation_drift

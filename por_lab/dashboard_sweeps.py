@@ -89,7 +89,7 @@ def sweep_slice(ds, metric: str, along: str, fixed: dict | None = None):
 # %% ../nbs/41c_dashboard_sweeps.ipynb #7ca8aec3
 def open_sweep(path) -> Any:
     "Load a sweep file for the Sweeps page, turning every failure into a one-line InputError."
-    from por_lab.sweep import load_sweep
+    from por_lab.simulator import load_sweep
     p = check_file(path, "sweep file", folder_ok=True)
     try:
         ds = load_sweep(p)
@@ -122,7 +122,7 @@ class SweepsPage:
         self.fixed_box = pn.Row()
         self.fixed: dict = {}
         self.message = _message()
-        self.info = pn.pane.Markdown("Open a sweep file written by `por-lab sweep --out FILE.nc` or `por_lab.sweep.save_sweep`.",
+        self.info = pn.pane.Markdown("Open a sweep file written by `por-lab sweep --out FILE.nc` or `por_lab.simulator.save_sweep`.",
                                      sizing_mode="stretch_width", css_classes=["sweep-info"])
         self.heat_pane = pn.pane.HoloViews(None, sizing_mode="stretch_width", css_classes=["plot-heatmap"])
         self.slice_pane = pn.pane.HoloViews(None, sizing_mode="stretch_width", css_classes=["plot-slice"])

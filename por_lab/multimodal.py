@@ -15,7 +15,7 @@ import numpy as np
 
 from fastcore.basics import patch
 
-from . import metrics as _m
+from .simulator import _metrics as _m
 from ._multimodal_kernels import _full, _planar
 from .settings import settings, seed_sequence, provenance
 
@@ -90,7 +90,7 @@ def _step_limits(K: float, sigma: float, dt: float, K_name: str = "coupling_stre
 # %% ../nbs/12_multimodal.ipynb #1776aa6f
 class MultimodalResonator:
     """Image and text embeddings (one pair or a batch) as coupled oscillator populations; `run(n)`, then `coherence()`,
-    `stability()`, `phase_drift()` (the shared definitions of `por_lab.metrics`), `metrics`, `to_xarray()`."""
+    `stability()`, `phase_drift()` (the shared definitions of `por_lab.simulator`), `metrics`, `to_xarray()`."""
 
     def __init__(self, image_emb, text_emb, coupling_strength: float | None = None, noise_level: float | None = None,
                  seed: int | None = None, gate_power: float | None = None, dt: float | None = None,
@@ -218,19 +218,19 @@ def final_coherence(self: MultimodalResonator):
 
 @patch
 def stability(self: MultimodalResonator, window: float | None = None):
-    "Phase-locking value of the pair's relative phase over the window, in [0, 1] (`por_lab.metrics.stability`)."
+    "Phase-locking value of the pair's relative phase over the window, in [0, 1] (`por_lab.simulator.stability`)."
     return self._out(np.asarray(_m.stability(self.phase_dataset(), self._w(window)).values))
 
 # %% ../nbs/12_multimodal.ipynb #1141ef01
 @patch
 def phase_drift(self: MultimodalResonator, window: float | None = None):
-    "Spread of the two effective frequencies over the window, |dψ/dt|/2, rad per unit time (`por_lab.metrics.phase_drift`)."
+    "Spread of the two effective frequencies over the window, |dψ/dt|/2, rad per unit time (`por_lab.simulator.phase_drift`)."
     return self._out(np.asarray(_m.phase_drift(self.phase_dataset(), self._w(window)).values))
 
 
 @patch(as_prop=True)
 def metrics(self: MultimodalResonator):
-    "`por_lab.metrics.Metrics` of the run's phase Dataset over `window`; cached until the next run."
+    "`por_lab.simulator.Metrics` of the run's phase Dataset over `window`; cached until the next run."
     if "metrics" not in self._cache:
         self._cache["metrics"] = _m.Metrics(self.phase_dataset(), window=self.window)
     return self._cache["metrics"]

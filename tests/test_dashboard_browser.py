@@ -22,7 +22,7 @@ POR_LAB = str(Path(sys.executable).parent / "por-lab")
 def files(tmp_path_factory):
     "A real sweep file and real solo / pair result files (on the oracle endpoint)."
     d = tmp_path_factory.mktemp("dash")
-    from por_lab.sweep import save_sweep, sweep
+    from por_lab.simulator import save_sweep, sweep
     ds = sweep(grid={"lock_strength": [0.0, 0.2, 0.5, 1.0], "noise_level": [0.0, 0.1, 0.3]}, base={"chain_length": 16},
                replicas=2, n_steps=200, record_every=5, scheduler="synchronous", progress=False, seed=2)
     save_sweep(ds, d / "sweep.nc")

@@ -75,8 +75,8 @@ def test_unstable_coupling_step_states_the_largest_stable_dt(K, dt):
 
 
 def test_shared_vocabulary_with_the_simulator():
-    "coherence is the window mean of C(t) (por_lab.metrics.coherence), the final value is final_coherence()."
-    from por_lab import metrics as M
+    "coherence is the window mean of C(t) (por_lab.simulator.coherence), the final value is final_coherence()."
+    from por_lab.simulator import _metrics as M
     a, b = controlled_pairs([0.2, 0.6, 0.9], dim=64, seed=1)
     res = MultimodalResonator(a, b).run(100)
     ds = res.phase_dataset()

@@ -217,7 +217,7 @@ def test_notebook_parameter_typo_is_caught(project):
 
 def test_only_dependent_notebooks_rerun(project):
     """The key follows the import graph, the settings sections and the data a notebook reads, nothing else."""
-    add_nb(project, "02_lock", nb("from por_lab.phase_lock import make_coupling\nfrom por_lab.settings import settings\n"
+    add_nb(project, "02_lock", nb("from por_lab.simulator._coupling import make_coupling\nfrom por_lab.settings import settings\n"
                                   "print(settings().get('simulator', 'dt', 0.1))"))
     add_nb(project, "03_plain", nb("print('no por_lab here')"))
     assert set(status(run(workers=1)).values()) == {"ran"}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from por_lab.sweep import load_sweep
+from por_lab.simulator import load_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 

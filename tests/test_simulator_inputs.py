@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from por_lab.metrics import Metrics
-from por_lab.phase_lock import make_coupling, make_topology
+from por_lab.simulator import Metrics
+from por_lab.simulator import make_coupling, make_topology
 from por_lab.simulator import ResonanceSimulator
-from por_lab.sweep import load_sweep, save_sweep, sweep
+from por_lab.simulator import load_sweep, save_sweep, sweep
 
 
 @pytest.mark.parametrize("kw, words", [

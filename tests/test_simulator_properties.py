@@ -6,8 +6,8 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from por_lab.phase_lock import drift_numpy, make_coupling, make_topology
-from por_lab.simulator import ResonanceSimulator, _drift, largest_stable_dt
+from por_lab.simulator import drift_numpy, make_coupling, make_topology
+from por_lab.simulator._simulator import ResonanceSimulator, _drift, largest_stable_dt
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 topologies = st.sampled_from(["chain", "ring", "all"])
@@ -87,8 +87,8 @@ def test_locked_population_has_no_drift(n, K, seed):
     assert m.phase_drift() < 1e-12 and m.locked() and m.coherence() > 1 - 1e-12
 
 
-# --- the PoR score and the lock tests (por_lab.metrics) --------------------------------------------------------
-from por_lab import metrics as M  # noqa: E402
+# --- the PoR score and the lock tests (por_lab.simulator._metrics) --------------------------------------------------------
+from por_lab.simulator import _metrics as M  # noqa: E402
 
 phase_arrays = st.tuples(st.integers(2, 40), st.integers(4, 12), st.integers(1, 3), st.integers(0, 10 ** 6)).map(
     lambda a: np.random.default_rng(a[3]).uniform(-30, 30, (a[1], a[2], a[0])) * np.random.default_rng(a[3] + 1).uniform(0, 1))

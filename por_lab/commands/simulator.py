@@ -14,7 +14,7 @@ from pathlib import Path
 from ..cli_flags import add_flags, resolve
 from ..errors import CliError
 
-PERF_PARTS = ("kernels", "big", "cache", "sweep")  # the parts of `por-lab perf simulator` (por_lab.simulator_perf)
+PERF_PARTS = ("kernels", "big", "cache", "sweep")  # the parts of `por-lab perf simulator` (por_lab.simulator.perf)
 
 # %% auto #0
 __all__ = ['PERF_PARTS', 'SIM_KEYS', 'parse_axis', 'register']
@@ -86,7 +86,7 @@ def _simulate(args) -> int:
     sim.run(resolve(args, "simulator", "n_steps")["n_steps"])
     summary = sim.metrics.summary(_window(args.window))
     if args.output:
-        from por_lab.sweep import save_sweep
+        from por_lab.simulator import save_sweep
         save_sweep(sim.to_xarray(), args.output)
         print(f"wrote {args.output}", file=sys.stderr)
     _print_metrics(summary, args.format, sim.parameters())
@@ -94,7 +94,7 @@ def _simulate(args) -> int:
 
 # %% ../../nbs/51_commands_simulator.ipynb #cc52f9fd
 def _sweep(args) -> int:
-    from por_lab.sweep import save_sweep, sweep
+    from por_lab.simulator import save_sweep, sweep
     spec = {}
     if args.grid_file:
         import yaml
@@ -133,7 +133,7 @@ def _sweep(args) -> int:
 
 # %% ../../nbs/51_commands_simulator.ipynb #6512b86e
 def _perf(args) -> int:
-    from por_lab.simulator_perf import benchmark
+    from por_lab.simulator.perf import benchmark
     res = benchmark(sizes=args.sizes, steps=args.steps, repeats=args.repeats, big_n=args.big_n,
                     sweep_points=args.sweep_points, sweep_steps=args.sweep_steps, parts=tuple(args.parts))
     print(json.dumps(res, indent=1))

@@ -1,4 +1,4 @@
-"""`parse_conversation`: the turns of a conversation from `User:` / `AI:` lines, a JSON list or JSONL, with an error that says what is wrong and where; `conversation_drift`: its coherence, stability and drift in the vocabulary of `por_lab.metrics`.
+"""`parse_conversation`: the turns of a conversation from `User:` / `AI:` lines, a JSON list or JSONL, with an error that says what is wrong and where; `conversation_drift`: its coherence, stability and drift in the vocabulary of `por_lab.simulator`.
 
 Docs: https://por-lab.github.io/por_lab/sonate_conversation.html.md"""
 
@@ -93,7 +93,7 @@ def parse_conversation(text: str, max_turns: int | None = None, max_chars: int |
 # %% ../../nbs/29a_sonate_conversation.ipynb #4eff07b0
 def conversation_phases(prompt_vecs, reply_vecs):
     "The phase Dataset of a conversation (time = turn 1..T) from the complex overlap of each turn's prompt and reply embeddings."
-    from por_lab.metrics import complex_overlap, pair_phase_dataset
+    from por_lab.simulator import complex_overlap, pair_phase_dataset
     U, R = (np.atleast_2d(np.asarray(v, dtype=float)) for v in (prompt_vecs, reply_vecs))
     if U.shape != R.shape or U.ndim != 2:
         raise ValueError(f"prompt and reply vectors must be two (turns, dim) arrays of one shape, got {U.shape} and {R.shape}")
@@ -104,8 +104,8 @@ def conversation_phases(prompt_vecs, reply_vecs):
 
 
 def conversation_drift(prompt_vecs, reply_vecs, window=1.0) -> dict:
-    "{'turns', 'coherence', 'stability', 'phase_drift'} of a conversation by the definitions of `por_lab.metrics` (window: fraction of the last turns, or (t0, t1))."
-    from por_lab.metrics import coherence, phase_drift, stability
+    "{'turns', 'coherence', 'stability', 'phase_drift'} of a conversation by the definitions of `por_lab.simulator` (window: fraction of the last turns, or (t0, t1))."
+    from por_lab.simulator import coherence, phase_drift, stability
     ds = conversation_phases(prompt_vecs, reply_vecs)
     return {"turns": int(ds.sizes["time"]), "coherence": float(coherence(ds, window)), "stability": float(stability(ds, window)),
             "phase_drift": float(phase_drift(ds, window))}

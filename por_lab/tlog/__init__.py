@@ -7,7 +7,7 @@ Docs: https://por-lab.github.io/por_lab/tlog/tlog.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/tlog/00_tlog.ipynb #d96e9d78
+# %% ../../nbs/tlog/00_tlog.ipynb #d5f57566
 from ._canonical import canonical_json, pae
 from ._merkle import (
     EMPTY_ROOT, ProofError, leaf_hash, node_hash, mth, CompactRange, inclusion_proof, consistency_proof,
