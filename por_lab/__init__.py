@@ -33,7 +33,7 @@ _API = {
     "MultimodalResonator": "por_lab.multimodal", "controlled_pairs": "por_lab.multimodal", "load_text_emb": "por_lab.multimodal",
     "load_image_emb": "por_lab.multimodal", "rank_captions": "por_lab.multimodal",
     # SONATE: the calculator and its trust receipts
-    "SymbiResonanceCalculator": "por_lab.sonate.calculator", "get_text_embedder": "por_lab.embeddings",
+    "SymbiResonanceCalculator": "por_lab.sonate.calculator", "get_text_embedder": "por_lab.encoders",
     "ReceiptLog": "por_lab.sonate.receipts", "Signer": "por_lab.sonate.receipts",
     "generate_keypair": "por_lab.sonate.receipts", "verify_log": "por_lab.sonate.receipts",
     # the PoR-Gain benchmark
@@ -72,6 +72,9 @@ _MOVED = {
     "por_lab.phase_lock": "por_lab.simulator._coupling", "por_lab._simulator_kernels": "por_lab.simulator._kernels",
     "por_lab.metrics": "por_lab.simulator._metrics", "por_lab.sweep": "por_lab.simulator._sweep",
     "por_lab.simulator_perf": "por_lab.simulator.perf",
+    # the encoders
+    "por_lab.torch_compat": "por_lab.encoders._torch_compat", "por_lab.embeddings": "por_lab.encoders._text",
+    "por_lab.clip": "por_lab.encoders._clip",
 }
 
 # %% ../nbs/00c_api.ipynb #75ac253f

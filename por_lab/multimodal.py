@@ -283,7 +283,7 @@ def _many(items, one_types) -> tuple[list, bool]:
 def _encoder(encoder, model, pretrained, device, batch_size):
     if encoder is not None:
         return encoder
-    from por_lab.clip import clip_encoder
+    from por_lab.encoders import clip_encoder
     return clip_encoder(model, pretrained, device, batch_size)
 
 

@@ -71,7 +71,7 @@ def time_encode(n_pairs: int | None = None, model: str | None = None, sample: in
     "open_clip encode time of `sample` images and captions (random weights), per pair and extrapolated to `n_pairs`."
     import csv
     import torch
-    from por_lab.clip import ClipEncoder
+    from por_lab.encoders import ClipEncoder
     n_pairs, sample, model = _perf("pairs", n_pairs), _perf("encode_sample", sample), model or settings().multimodal.clip_model
     folder = settings().path("data") / "images"
     with open(folder / "captions.csv", newline="") as f:

@@ -18,7 +18,7 @@ def run(*args):
 
 @pytest.fixture(scope="module")
 def ckpt(tmp_path_factory):
-    from por_lab.clip import save_random_checkpoint
+    from por_lab.encoders import save_random_checkpoint
     return str(save_random_checkpoint(tmp_path_factory.mktemp("ck") / "tiny.pt", seed=3))
 
 

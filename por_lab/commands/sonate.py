@@ -65,7 +65,7 @@ def check_turn(t: dict, calc) -> None:
 # %% ../../nbs/52_commands_sonate.ipynb #f01d1644
 def cmd_score(args) -> int:
     from por_lab.sonate.calculator import SymbiResonanceCalculator
-    from por_lab.embeddings import get_text_embedder
+    from por_lab.encoders import get_text_embedder
     convs, bad = read_turns(args.input)
     calc = SymbiResonanceCalculator(get_text_embedder(args.model), constitution=args.constitution)
     log = None

@@ -57,7 +57,7 @@ class ScreenResult:
 def load_vocabulary(path: str | None = None) -> frozenset:
     "Whole words of a WordPiece `vocab.txt` (default: the packaged fallback model's), lower-case, alphabetic, 2+ letters."
     if path is None:
-        from por_lab.embeddings import packaged_model_path
+        from por_lab.encoders import packaged_model_path
         pkg = settings().sonate.fallback_package
         folder = packaged_model_path(pkg)
         if folder is None:

@@ -143,7 +143,7 @@ class SymbiResonanceCalculator:
         self.cfg = c = calculator_settings(**overrides)        # typed by por_lab.schema, overrides on top
         self.weights = np.array([getattr(c, k) for k in self.WEIGHTS], float)
         if embedder is None:
-            from por_lab.embeddings import get_text_embedder
+            from por_lab.encoders import get_text_embedder
             embedder = get_text_embedder()
         self.embedder = embedder
         if not isinstance(constitution, Constitution):
