@@ -75,6 +75,8 @@ _MOVED = {
     # the encoders
     "por_lab.torch_compat": "por_lab.encoders._torch_compat", "por_lab.embeddings": "por_lab.encoders._text",
     "por_lab.clip": "por_lab.encoders._clip",
+    # the multimodal resonator
+    "por_lab._multimodal_kernels": "por_lab.multimodal._kernels", "por_lab.multimodal_perf": "por_lab.multimodal.perf",
 }
 
 # %% ../nbs/00c_api.ipynb #75ac253f

@@ -18,7 +18,7 @@ MODULE_LINES = 400
 
 # notebook (path under nbs/, no .ipynb) -> its longest export cell (lines) when the limit came in: may only go down
 CELLS_OVER = {
-    "12a_multimodal_kernels": 48,
+    "multimodal/02_kernels": 48,
 }
 # module (path under por_lab/) -> its length (lines) when the limit came in: may only go down
 MODULES_OVER = {

@@ -50,7 +50,7 @@ def _cmd_multimodal(args) -> int:
 
 
 def _cmd_perf(args) -> int:
-    from por_lab.multimodal_perf import benchmark
+    from por_lab.multimodal.perf import benchmark
     out = benchmark(args.pairs, args.iterations, args.dim, args.noise_level, args.clip_model, args.encode_sample,
                     encode=not args.no_encode)
     print(json.dumps(out, indent=1))
