@@ -77,6 +77,10 @@ _MOVED = {
     "por_lab.clip": "por_lab.encoders._clip",
     # the multimodal resonator
     "por_lab._multimodal_kernels": "por_lab.multimodal._kernels", "por_lab.multimodal_perf": "por_lab.multimodal.perf",
+    # the pipeline
+    "por_lab.provenance": "por_lab.pipeline._provenance", "por_lab.pipeline_plan": "por_lab.pipeline._plan",
+    "por_lab.pipeline_run": "por_lab.pipeline._run", "por_lab.pipeline_paper": "por_lab.pipeline._paper",
+    "por_lab.pipeline_docs": "por_lab.pipeline._docs",
 }
 
 # %% ../nbs/00c_api.ipynb #75ac253f

@@ -208,7 +208,7 @@ def provenance_site(tmp_path_factory):
     os.chdir(root)
     try:
         from por_lab.pipeline import reproduce
-        from por_lab.provenance import checkpoint, file_sha256
+        from por_lab.pipeline import checkpoint, file_sha256
         r = reproduce(paper=False, docs=True, progress=False, workers=1)   # runs, signs what it wrote, builds the site
         assert r.ok, r.table()
         cp = checkpoint(root)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from por_lab.pipeline_paper import floats_after_references, pages_text, pdf_tools_available
+from por_lab.pipeline import floats_after_references, pages_text, pdf_tools_available
 from por_lab.settings import settings
 
 pytestmark = pytest.mark.skipif(not (pdf_tools_available() and shutil.which("pdflatex")),

@@ -1,10 +1,10 @@
-"""por_lab.provenance: statements recorded into the project log, `por-lab receipts prove VALUE_NAME`, offline checks."""
+"""por_lab.pipeline (provenance): statements recorded into the project log, `por-lab receipts prove VALUE_NAME`, offline checks."""
 import json
 import stat
 
 import pytest
 
-from por_lab import provenance as P
+from por_lab.pipeline import _provenance as P
 from por_lab.cli import main
 from por_lab.tlog import load_public_key
 

@@ -18,7 +18,7 @@ __all__ = ['register']
 # %% ../../nbs/59_commands_pipeline.ipynb #fa27019b
 def _reproduce(args) -> int:
     from por_lab.pipeline import plan, reproduce
-    from por_lab.pipeline_run import is_cached
+    from por_lab.pipeline import is_cached
     if args.list:  # what would run and why: the modules, settings sections and data each notebook depends on
         for j in plan(args.default_profile, args.only):
             state = "cached" if not args.force and is_cached(j) else "runs"

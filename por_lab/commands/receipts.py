@@ -73,7 +73,7 @@ def cmd_checkpoint(args) -> int:
 def cmd_prove(args) -> int:
     from por_lab.tlog import prove_entry
     if args.index is None:                       # prove VALUE_NAME: the paper's provenance log
-        from por_lab.provenance import prove
+        from por_lab.pipeline import prove
         d = prove(args.target)
     else:
         try:
@@ -101,7 +101,7 @@ def cmd_check_proof(args) -> int:
         raise CliError(f"proof file {p} is not a proof record")
     pub = load_public_key(args.pub or d.get("public_key") or _default_key().with_suffix(".pub"))
     if "statement" in d:
-        from por_lab.provenance import verify_proof
+        from por_lab.pipeline import verify_proof
         st = verify_proof(d, pub)
         what = f"statement {st['subject'][0]['name']!r}"
     else:

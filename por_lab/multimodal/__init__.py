@@ -7,9 +7,9 @@ Docs: https://por-lab.github.io/por_lab/multimodal/multimodal.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/multimodal/00_multimodal.ipynb #80c94b98
-from ._resonator import (
-    as_unit_rows, controlled_pairs, MultimodalResonator, load_text_emb, load_image_emb, rank_captions)
+# %% ../../nbs/multimodal/00_multimodal.ipynb #d750ac2b
+from ._resonator import as_unit_rows, controlled_pairs, MultimodalResonator, load_text_emb
+from ._resonator import load_image_emb, rank_captions
 
 __all__ = ['MultimodalResonator', 'as_unit_rows', 'controlled_pairs', 'load_image_emb', 'load_text_emb',
     'rank_captions']

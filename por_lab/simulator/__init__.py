@@ -7,19 +7,17 @@ Docs: https://por-lab.github.io/por_lab/simulator/simulator.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/simulator/00_simulator.ipynb #64ba6e10
-from ._coupling import (
-    TOPOLOGIES, Coupling, sakaguchi, make_coupling, Topology, make_topology, drift_numpy)
+# %% ../../nbs/simulator/00_simulator.ipynb #78d55769
+from ._coupling import TOPOLOGIES, Coupling, sakaguchi, make_coupling, Topology
+from ._coupling import make_topology, drift_numpy
 from ._kernels import fast_sin, fast_sincos, fast_log, normals
-from por_lab.simulator._simulator import (
-    INTEGRATORS, DISTRIBUTIONS, ALIASES, standard_frequencies, laplacian_max_eigenvalue, largest_stable_dt,
-    ResonanceSimulator)
-from por_lab.simulator._metrics import (
-    window_index, phase_dataset, complex_overlap, pair_phase_dataset, coherence, stability, phase_advances,
-    effective_frequencies, phase_drift, chance_coherence, excess_coherence, por_score, frequency_locked,
-    locked, Metrics)
-from ._sweep import (
-    SWEEPABLE, METRICS, run_point, dask_client, sweep, save_sweep, load_sweep)
+from ._simulator import INTEGRATORS, DISTRIBUTIONS, ALIASES, standard_frequencies
+from ._simulator import laplacian_max_eigenvalue, largest_stable_dt, ResonanceSimulator
+from ._metrics import window_index, phase_dataset, complex_overlap, pair_phase_dataset
+from ._metrics import coherence, stability, phase_advances, effective_frequencies
+from ._metrics import phase_drift, chance_coherence, excess_coherence, por_score
+from ._metrics import frequency_locked, locked, Metrics
+from ._sweep import SWEEPABLE, METRICS, run_point, dask_client, sweep, save_sweep, load_sweep
 
 __all__ = ['ALIASES', 'Coupling', 'DISTRIBUTIONS', 'INTEGRATORS', 'METRICS', 'Metrics', 'ResonanceSimulator',
     'SWEEPABLE', 'TOPOLOGIES', 'Topology', 'chance_coherence', 'coherence', 'complex_overlap', 'dask_client',

@@ -7,18 +7,18 @@ Docs: https://por-lab.github.io/por_lab/tlog/tlog.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../../nbs/tlog/00_tlog.ipynb #d5f57566
+# %% ../../nbs/tlog/00_tlog.ipynb #ee95f419
 from ._canonical import canonical_json, pae
-from ._merkle import (
-    EMPTY_ROOT, ProofError, leaf_hash, node_hash, mth, CompactRange, inclusion_proof, consistency_proof,
-    verify_inclusion, verify_consistency, TreeStore)
-from ._keys import (
-    raw_public_key, KeyError_, key_id_of, private_dir, write_private, read_private, generate_keypair,
-    load_private_key, load_public_key, ensure_keypair, ensure_secret)
-from ._note import (
-    NoteError, note_key_hash, verifier_key, parse_verifier_key, sign_note, open_note, Checkpoint)
-from ._log import (
-    TLogError, iter_lines, torn_tail, read_checkpoints, log_origin, TLog, latest_checkpoint)
+from ._merkle import EMPTY_ROOT, ProofError, leaf_hash, node_hash, mth, CompactRange
+from ._merkle import inclusion_proof, consistency_proof, verify_inclusion, verify_consistency
+from ._merkle import TreeStore
+from ._keys import raw_public_key, KeyError_, key_id_of, private_dir, write_private, read_private
+from ._keys import generate_keypair, load_private_key, load_public_key, ensure_keypair
+from ._keys import ensure_secret
+from ._note import NoteError, note_key_hash, verifier_key, parse_verifier_key, sign_note
+from ._note import open_note, Checkpoint
+from ._log import TLogError, iter_lines, torn_tail, read_checkpoints, log_origin, TLog
+from ._log import latest_checkpoint
 from ._verify import TLogReport, verify_tlog, check_proof, prove_entry
 
 __all__ = ['Checkpoint', 'CompactRange', 'EMPTY_ROOT', 'KeyError_', 'NoteError', 'ProofError', 'TLog',
