@@ -81,6 +81,10 @@ _MOVED = {
     "por_lab.provenance": "por_lab.pipeline._provenance", "por_lab.pipeline_plan": "por_lab.pipeline._plan",
     "por_lab.pipeline_run": "por_lab.pipeline._run", "por_lab.pipeline_paper": "por_lab.pipeline._paper",
     "por_lab.pipeline_docs": "por_lab.pipeline._docs",
+    # the dashboard
+    "por_lab.dashboard_inputs": "por_lab.dashboard._inputs", "por_lab.dashboard_simulator": "por_lab.dashboard._simulator",
+    "por_lab.dashboard_sweeps": "por_lab.dashboard._sweeps", "por_lab.dashboard_sonate": "por_lab.dashboard._sonate",
+    "por_lab.dashboard_bench": "por_lab.dashboard._bench",
 }
 
 # %% ../nbs/00c_api.ipynb #75ac253f

@@ -51,7 +51,8 @@ def _lint(tree: Path):
 @pytest.mark.parametrize("low, high", [("simulator/_metrics", "por_lab.dashboard"), ("settings", "por_lab.cli"),
                                        ("commands/bench", "por_lab.cli"), ("sonate/calculator", "por_lab.bench.stats"),
                                        ("tlog/_merkle", "por_lab.tlog._log"),
-                                       ("simulator/_kernels", "por_lab.simulator._sweep")])
+                                       ("simulator/_kernels", "por_lab.simulator._sweep"),
+                                       ("dashboard/_sweeps", "por_lab.dashboard._sonate")])
 def test_a_wrong_arrow_breaks_the_contract(tmp_path, low, high):
     shutil.copytree(ROOT / "por_lab", tmp_path / "por_lab", ignore=shutil.ignore_patterns("__pycache__"))
     assert _lint(tmp_path).returncode == 0, "the shipped package must keep its contracts"
