@@ -85,11 +85,17 @@ _MOVED = {
     "por_lab.dashboard_inputs": "por_lab.dashboard._inputs", "por_lab.dashboard_simulator": "por_lab.dashboard._simulator",
     "por_lab.dashboard_sweeps": "por_lab.dashboard._sweeps", "por_lab.dashboard_sonate": "por_lab.dashboard._sonate",
     "por_lab.dashboard_bench": "por_lab.dashboard._bench",
+    # the command line
+    "por_lab.cli_flags": "por_lab.cli._flags", "por_lab.commands": "por_lab.cli.commands",
+    "por_lab.commands.simulator": "por_lab.cli.commands.simulator", "por_lab.commands.sonate": "por_lab.cli.commands.sonate",
+    "por_lab.commands.receipts": "por_lab.cli.commands.receipts", "por_lab.commands.multimodal": "por_lab.cli.commands.multimodal",
+    "por_lab.commands.bench": "por_lab.cli.commands.bench", "por_lab.commands.dashboard": "por_lab.cli.commands.dashboard",
+    "por_lab.commands.pipeline": "por_lab.cli.commands.pipeline",
 }
 
 # %% ../nbs/00c_api.ipynb #75ac253f
 def _public_home(module: str) -> str:
-    "The public package of a module: `por_lab.tlog` -> `por_lab.tlog`."
+    "The public package of a module: `por_lab.tlog._log` -> `por_lab.tlog`."
     parts = module.split(".")
     return ".".join(parts[: next((i for i, p in enumerate(parts) if p.startswith("_")), len(parts))])
 
@@ -115,4 +121,5 @@ class _MovedModules(_abc.MetaPathFinder, _abc.Loader):
 
 
 if not any(type(f).__name__ == "_MovedModules" for f in _sys.meta_path):
-    _sys.meta_path.append(_MovedModules())
+    # first in line: `por_lab.commands.bench` must be served from the table, not found again under the alias's __path__
+    _sys.meta_path.insert(0, _MovedModules())

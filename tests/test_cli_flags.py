@@ -1,12 +1,12 @@
-"""No literal defaults in `por_lab/commands/` (issue 11 §4): a flag that stands for a setting gets its type, range,
-help and default from `por_lab.schema` and `settings.ini` (`por_lab.cli_flags.add_flags`), never from a number or
+"""No literal defaults in `por_lab/cli/commands/` (issue 11 §4): a flag that stands for a setting gets its type, range,
+help and default from `por_lab.schema` and `settings.ini` (`por_lab.cli.add_flags`), never from a number or
 a copy of a setting's value typed into a command. Checked on the real `por-lab` parser, every subcommand."""
 import argparse
 
 import pytest
 
 from por_lab.cli import build_parser
-from por_lab.cli_flags import add_flags
+from por_lab.cli import add_flags
 from por_lab.schema import SCHEMA
 
 

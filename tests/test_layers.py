@@ -49,7 +49,7 @@ def _lint(tree: Path):
 
 
 @pytest.mark.parametrize("low, high", [("simulator/_metrics", "por_lab.dashboard"), ("settings", "por_lab.cli"),
-                                       ("commands/bench", "por_lab.cli"), ("sonate/calculator", "por_lab.bench.stats"),
+                                       ("cli/commands/bench", "por_lab.cli._main"), ("sonate/calculator", "por_lab.bench.stats"),
                                        ("tlog/_merkle", "por_lab.tlog._log"),
                                        ("simulator/_kernels", "por_lab.simulator._sweep"),
                                        ("dashboard/_sweeps", "por_lab.dashboard._sonate")])
@@ -64,7 +64,7 @@ def test_a_wrong_arrow_breaks_the_contract(tmp_path, low, high):
 
 
 def test_perf_modules_sit_beside_what_they_measure_and_only_commands_use_them():
-    "A benchmark is `<module>_perf` beside its module or `perf` inside its package, and only `por_lab.commands.*` imports it."
+    "A benchmark is `<module>_perf` beside its module or `perf` inside its package, and only `por_lab.cli.commands.*` imports it."
     import grimp
     graph = grimp.build_graph("por_lab")
     perf = sorted(m for m in graph.modules if m.rsplit(".", 1)[-1] == "perf" or m.endswith("_perf"))
@@ -72,6 +72,6 @@ def test_perf_modules_sit_beside_what_they_measure_and_only_commands_use_them():
     for m in perf:
         base = m[: -len("_perf")] if m.endswith("_perf") else m.rsplit(".", 1)[0]
         assert base in graph.modules, f"{m} measures {base}, which does not exist: name it after the module it measures"
-        users = {u for u in graph.find_modules_that_directly_import(m) if not u.startswith("por_lab.commands.")
+        users = {u for u in graph.find_modules_that_directly_import(m) if not u.startswith("por_lab.cli.commands.")
                  and not (u.endswith("_perf") or u.rsplit(".", 1)[-1] == "perf")}
         assert not users, f"{m} is imported by library code {sorted(users)}: benchmarks are for `por-lab perf` only"

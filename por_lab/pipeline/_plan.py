@@ -124,7 +124,7 @@ def _imports_in(tree: ast.AST, module: str, is_package: bool, known: set[str], l
             names = subs + ([base] if any(not a.name.startswith("__") and f"{base}.{a.name}" not in known and a.name not in lz
                                           for a in node.names) else [])
         elif isinstance(node, (ast.Constant, ast.JoinedStr)):
-            # importlib.import_module("por_lab.x") or f"por_lab.commands.{area}": a package prefix means all of it
+            # importlib.import_module("por_lab.x") or f"por_lab.cli.commands.{area}": a package prefix means all of it
             s = node.value if isinstance(node, ast.Constant) else "".join(
                 v.value for v in node.values[:1] if isinstance(v, ast.Constant))
             if not isinstance(s, str) or not s.startswith("por_lab."):
