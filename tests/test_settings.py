@@ -20,7 +20,7 @@ def test_every_shipped_key_is_declared():
     p.optionxform = str
     p.read(ROOT / "settings.ini", encoding="utf-8")
     missing = [f"[{s}] {k}" for s in p.sections() if not s.startswith("profile.") for k in p.options(s) if k not in SCHEMA.get(s, {})]
-    assert not missing, f"declare these keys in nbs/00d_schema.ipynb: {missing}"
+    assert not missing, f"declare these keys in nbs/00_schema.ipynb: {missing}"
 
 
 def test_shipped_values_fit_their_declarations():

@@ -1,8 +1,8 @@
 """Authoring aid: turn a jupytext percent-format script into a clean notebook in nbs/ (or back).
 
-    python tools/pct2nb.py /tmp/03_simulator.py            # -> nbs/03_simulator.ipynb
-    python tools/pct2nb.py /tmp/fig_x.py nbs/figures/fig_x.ipynb
-    python tools/pct2nb.py --to-py nbs/03_simulator.ipynb   # -> /tmp/03_simulator.py, to edit
+    python tools/pct2nb.py --to-py nbs/simulator/03_simulator.ipynb   # -> /tmp/03_simulator.py, to edit
+    python tools/pct2nb.py /tmp/03_simulator.py nbs/simulator/03_simulator.ipynb
+    python tools/pct2nb.py /tmp/02_errors.py                          # -> nbs/02_errors.ipynb (no folder given)
 
 The notebook in nbs/ stays the source of truth; the .py file is a scratch copy, never committed.
 """
