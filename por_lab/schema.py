@@ -172,7 +172,7 @@ SCHEMA["sonate"] = {
 
 # %% ../nbs/00_schema.ipynb #3a1dcbc0
 SCHEMA["sonate"] |= {  # the refusal, the learned prompt screen and the adversarial screen
-    "refusal_model": S("trained refusal detector file (notebook 23b)"), "refusal_regularisation": K(float, "refusal head's L2 strength", P),
+    "refusal_model": S("trained refusal detector file (notebook sonate/09_refusal)"), "refusal_regularisation": K(float, "refusal head's L2 strength", P),
     "screen_model": S("learned screen model file"), "screen_heldout": S("held-out evaluation file of the screen"),
     "screen_target_fpr": K(float, "screen's target false-positive rate", P, 1), "screen_regularisation": K(float, "screen's L2 strength", P),
     "screen_n_per_source": K(int, "training texts per source", 1),

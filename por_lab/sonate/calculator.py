@@ -206,7 +206,7 @@ def stakes_of(self: SymbiResonanceCalculator, prompt: str, prompt_vec: np.ndarra
 
 @patch
 def reply_action(self: SymbiResonanceCalculator, prompts: list[str], replies: list[str], U: np.ndarray, R: np.ndarray) -> list[dict]:
-    "What each reply to a flagged prompt did, judged on the whole reply (notebook 23b): {'action': 'refusal' | 'compliance' | 'unrelated', 'probabilities', 'relevance', 'segment_compliance', 'segment'}."
+    "What each reply to a flagged prompt did, judged on the whole reply (notebook sonate/09_refusal): {'action': 'refusal' | 'compliance' | 'unrelated', 'probabilities', 'relevance', 'segment_compliance', 'segment'}."
     return self.refusal.judge_texts(self.embedder, prompts, replies, U, R)
 
 # %% ../../nbs/sonate/11_calculator.ipynb #0c51c628

@@ -83,7 +83,7 @@ class RefusalModel:
         X = np.atleast_2d(X)
         if X.shape[1] != self.coef.shape[1]:
             raise ValueError(f"the refusal model takes {self.coef.shape[1]} features (an encoder of dimension {self.coef.shape[1] - N_SIMS}), "
-                             f"got {X.shape[1]}; retrain it for this encoder (notebook 23b)")
+                             f"got {X.shape[1]}; retrain it for this encoder (notebook sonate/09_refusal)")
         z = ((X - self.mean) / self.std) @ self.coef.T + self.intercept
         z = np.exp(z - z.max(axis=1, keepdims=True))
         return z / z.sum(axis=1, keepdims=True)
@@ -110,7 +110,7 @@ def load(cls: RefusalModel, path: str | Path | None = None) -> RefusalModel:
         with np.load(path, allow_pickle=False) as d:
             m = cls(d["coef"], d["intercept"], d["mean"], d["std"], float(d["segment_threshold"]))
     except (OSError, ValueError, KeyError) as e:
-        raise ValueError(f"refusal model {path} is missing or unreadable ({type(e).__name__}); rebuild it with notebook 23b") from None
+        raise ValueError(f"refusal model {path} is missing or unreadable ({type(e).__name__}); rebuild it with notebook sonate/09_refusal") from None
     j = path.with_suffix(".json")
     m.meta = json.loads(j.read_text(encoding="utf-8")) if j.is_file() else {}
     return m

@@ -47,7 +47,7 @@ _CUE_RX = [re.compile(p, re.I | re.M) for p in (
 
 
 def cue_features(text: str) -> np.ndarray:
-    "The 0/1 cue features `CUES` of a (normalised) text: notebook 22's phrase families, role markers, rules addressed to the model, prompt leaking, say-this-verbatim, delimiter runs."
+    "The 0/1 cue features `CUES` of a (normalised) text: notebook sonate/04_adversarial's phrase families, role markers, rules addressed to the model, prompt leaking, say-this-verbatim, delimiter runs."
     from por_lab.sonate.adversarial import _STRONG, _WEAK
     strong = [float(bool(rx.search(text))) for rx, _ in _STRONG]
     weak = min(1.0, len({m.group(0).lower() for m in _WEAK.finditer(text)}) / 4)
@@ -106,14 +106,14 @@ def save(self: ScreenModel, path: str | Path) -> Path:
 def load(cls: ScreenModel, path: str | Path) -> ScreenModel:
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"screen model {path} does not exist; train it with por_lab.sonate.screen.train_screen (notebook 28)")
+        raise ValueError(f"screen model {path} does not exist; train it with por_lab.sonate.screen.train_screen (notebook sonate/07_screen)")
     import zipfile
     try:
         with np.load(path, allow_pickle=False) as d:
             m = cls(d["coef"], d["intercept"], d["feat_mean"], d["feat_std"], float(d["threshold"]), tuple(str(c) for c in d["classes"]),
                     clip=float(d["clip"]) if "clip" in d.files else np.inf)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
-        raise ValueError(f"screen model {path} is not a readable screen .npz ({type(e).__name__}: {e}); retrain it (notebook 28)") from None
+        raise ValueError(f"screen model {path} is not a readable screen .npz ({type(e).__name__}: {e}); retrain it (notebook sonate/07_screen)") from None
     j = path.with_suffix(".json")
     m.meta = json.loads(j.read_text()) if j.is_file() else {}
     return m
@@ -188,7 +188,7 @@ def out_of_source_scores(V, F, y, groups, C: float = 1.0) -> np.ndarray:
 # %% ../../nbs/sonate/07_screen.ipynb #2b53c766
 def train_screen(items: list[dict], embedder, target_fpr: float | None = None, C: float | None = None,
                  cache=None) -> tuple[ScreenModel, np.ndarray]:
-    "(model, out-of-source attack scores): fit on `items` (notebook 27); threshold = (1 - target_fpr) quantile of the benign scores in 5-fold CV by source."
+    "(model, out-of-source attack scores): fit on `items` (notebook sonate/06_corpus); threshold = (1 - target_fpr) quantile of the benign scores in 5-fold CV by source."
     from por_lab.sonate.corpus import corpus_digest
     from sklearn.model_selection import GroupKFold
     cfg = settings().sonate

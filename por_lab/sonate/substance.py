@@ -1,4 +1,4 @@
-"""Information, novelty and substance (the new words of a reply), sentence vectors and the entropy penalty: the quantities the calculator (notebook 23) builds R_m from.
+"""Information, novelty and substance (the new words of a reply), sentence vectors and the entropy penalty: the quantities the calculator (notebook [11_calculator](11_calculator.ipynb)) builds R_m from.
 
 Docs: https://por-lab.github.io/por_lab/sonate/substance.html.md"""
 
