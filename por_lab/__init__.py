@@ -38,8 +38,7 @@ _API = {
     "generate_keypair": "por_lab.sonate.receipts", "verify_log": "por_lab.sonate.receipts",
     # the PoR-Gain benchmark
     "load_task": "por_lab.bench.tasks", "run_protocol": "por_lab.bench.protocols", "por_gain": "por_lab.bench.stats",
-    # the dashboard
-    "dashboard": "por_lab.dashboard",
+    # the dashboard: `por_lab.dashboard` is its package, callable as the function (dashboard/00_dashboard)
 }
 __all__ = sorted(_API) + ["__version__"]
 

@@ -26,3 +26,16 @@ __all__ = ['BenchmarkPage', 'EXAMPLE_CONVERSATION', 'ITEM_FILTERS', 'InputError'
     'limits', 'metrics_markdown', 'missing_engine', 'open_results', 'open_sweep', 'parse_coupling',
     'phase_raster', 'r_plot', 'scaffold_heatmap', 'scores_table', 'serve', 'shared_calculator', 'sweep_axes',
     'sweep_heatmap', 'sweep_metrics', 'sweep_slice', 'verify_markdown', 'verify_receipts']
+
+# %% ../../nbs/dashboard/00_dashboard.ipynb #40bcb397
+import sys as _sys
+import types as _types
+
+
+class _CallablePackage(_types.ModuleType):
+    "`por_lab.dashboard(...)` builds the app: the package is called as the function it is named after."
+    def __call__(self, *args, **kwargs):
+        return dashboard(*args, **kwargs)
+
+
+_sys.modules[__name__].__class__ = _CallablePackage
