@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -56,12 +57,15 @@ def server(tmp_path_factory):
         proc.kill()
         pytest.fail(f"the dashboard did not start: {line!r} {proc.stderr.read()[-2000:]}")
     yield line.split()[2]
+    crashed = proc.poll()   # None while it serves: the tests above did not bring it down
     proc.terminate()
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill(); proc.wait()
-    assert proc.returncode is not None
+        pytest.fail("the dashboard did not stop within 20 s of SIGTERM")
+    assert crashed is None, f"the dashboard exited during the tests with status {crashed}: {proc.stderr.read()[-2000:]}"
+    assert proc.returncode in (0, -signal.SIGTERM), f"the dashboard ended with status {proc.returncode} on SIGTERM"
 
 
 @pytest.fixture(scope="module")

@@ -97,7 +97,8 @@ def metrics_markdown(summary: dict | None, params: dict | None = None) -> str:
     fmt = lambda v: f"{v:.4f}" if isinstance(v, float) else str(v)
     rows = [("coherence C (mean r)", summary.get("coherence")), ("stability S (neighbour PLV)", summary.get("stability")),
             ("phase drift D (rad / time)", summary.get("phase_drift")), ("PoR score", summary.get("por_score")),
-            ("frequency-locked", summary.get("locked")),
+            ("locked (a common rhythm)", summary.get("locked")),
+            ("frequency-locked (no relative slip)", summary.get("frequency_locked")),
             ("window (time)", "{:g} – {:g}".format(*summary["window"]))]
     return "| metric | value |\n|---|---|\n" + "\n".join(f"| {k} | {fmt(v)} |" for k, v in rows if v is not None)
 
