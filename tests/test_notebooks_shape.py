@@ -32,7 +32,7 @@ UNTESTED_OVER = {
     "cli/06_bench": 2, "cli/08_pipeline": 1, "cli/09_main": 1, "dashboard/01_inputs": 4, "dashboard/02_simulator": 4,
     "dashboard/03_sweeps": 3, "dashboard/04_sonate": 5, "dashboard/06_app": 3,
     "encoders/01_torch_compat": 2, "encoders/02_text": 6, "encoders/03_clip": 7, "multimodal/01_resonator": 4,
-    "multimodal/02_kernels": 2, "multimodal/03_perf": 3, "pipeline/02_plan": 9,
+    "multimodal/02_kernels": 2, "multimodal/03_perf": 3,
     "simulator/01_coupling": 6, "simulator/02_kernels": 2,
     "simulator/03_simulator": 2, "simulator/04_metrics": 6, "simulator/05_sweep": 8, "simulator/06_perf": 4,
     "sonate/01_gravity": 1, "sonate/04_adversarial": 1, "sonate/05_normalise": 2, "sonate/06_corpus": 1,
