@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # %% auto #0
-__all__ = ['STRICT', 'P', 'SCHEMA', 'Key', 'K', 'C', 'S']
+__all__ = ['STRICT', 'POSITIVE', 'SCHEMA', 'Key', 'choice', 'string']
 
 # %% ../nbs/00_schema.ipynb #dbdb0c0a
 STRICT = True    # an undeclared key: True = an error, False = a warning
@@ -60,162 +60,161 @@ def _entry(key: "Key", name: str, value: Any) -> Any:
         raise ValueError(f"entry {name!r} {e}") from None
 
 # %% ../nbs/00_schema.ipynb #08312a6e
-def K(type, help="", lo=None, hi=None, **kw): return Key(type, help, lo, hi, **kw)
-def C(choices, help=""): return Key(str, help, choices=tuple(choices))
-def S(help="", empty=False): return Key(str, help, empty=empty)
-P = 1e-12  # "greater than zero" as an inclusive bound
+def choice(choices, help=""): return Key(str, help, choices=tuple(choices))
+def string(help="", empty=False): return Key(str, help, empty=empty)
+POSITIVE = 1e-12  # "greater than zero" as an inclusive bound
 
 SCHEMA: dict[str, dict[str, Key]] = {
-    "paths": {k: S(f"{h} (relative to the project root)") for k, h in
+    "paths": {k: string(f"{h} (relative to the project root)") for k, h in
               [("build", "executed notebooks, cache manifest, logs"), ("figures", "paper figures"),
                ("values", "quoted paper values"), ("site", "the rendered docs site"), ("data", "shipped data")]},
-    "reproducibility": {"seed": K(int, "base seed; engines derive their streams from it", 0, 2**63 - 1)},
-    "paper": {"text_width": K(float, "text width of the paper in inches; figures are made at width x text_width", P, 20)},
+    "reproducibility": {"seed": Key(int, "base seed; engines derive their streams from it", 0, 2**63 - 1)},
+    "paper": {"text_width": Key(float, "text width of the paper in inches; figures are made at width x text_width", POSITIVE, 20)},
     "pipeline": {
-        "notebooks": K(list, "notebooks `reproduce` runs, glob patterns under nbs/"), "skip": K(list, "notebooks reproduce skips"),
-        "scheduler": S("Dask scheduler address; empty = a LocalCluster", empty=True),
-        "workers": K(int, "LocalCluster worker processes", 1, 256), "kernel": S("Jupyter kernel that executes notebooks"),
-        "cell_timeout": K(int, "seconds one cell may run", 1), "default_profile": S("profile used when none is given")},
+        "notebooks": Key(list, "notebooks `reproduce` runs, glob patterns under nbs/"), "skip": Key(list, "notebooks reproduce skips"),
+        "scheduler": string("Dask scheduler address; empty = a LocalCluster", empty=True),
+        "workers": Key(int, "LocalCluster worker processes", 1, 256), "kernel": string("Jupyter kernel that executes notebooks"),
+        "cell_timeout": Key(int, "seconds one cell may run", 1), "default_profile": string("profile used when none is given")},
 }
 
 # %% ../nbs/00_schema.ipynb #6aa92024
 SCHEMA["simulator"] = {
-    "chain_length": K(int, "N, the number of oscillators", 1), "noise_level": K(float, "sigma, rad / sqrt(time)", 0),
-    "lock_strength": K(float, "K, coupling strength, rad / time"), "frequency_mean": K(float, "mean natural frequency"),
-    "frequency_spread": K(float, "spread of natural frequencies", 0),
-    "frequency_distribution": C(("gaussian", "lorentzian", "uniform"), "distribution of natural frequencies"),
-    "frequency_sampling": C(("random", "quantile"), "random draws or deterministic quantiles"),
-    "topology": C(("chain", "ring", "all"), "who couples to whom"),
-    "coupling": K((str, dict), "H(delta): 'sin', 'sakaguchi:ALPHA' or {'sin': [...], 'cos': [...]}"),
-    "dt": K(float, "time step", P), "integrator": C(("euler_maruyama", "heun"), "SDE integrator"),
-    "replicas": K(int, "independent replicas per run", 1), "record_every": K(int, "record every n-th step", 1),
-    "initial_phases": C(("random", "zero"), "initial phases"), "n_steps": K(int, "steps of `por-lab simulate`", 1)}
+    "chain_length": Key(int, "N, the number of oscillators", 1), "noise_level": Key(float, "sigma, rad / sqrt(time)", 0),
+    "lock_strength": Key(float, "K, coupling strength, rad / time"), "frequency_mean": Key(float, "mean natural frequency"),
+    "frequency_spread": Key(float, "spread of natural frequencies", 0),
+    "frequency_distribution": choice(("gaussian", "lorentzian", "uniform"), "distribution of natural frequencies"),
+    "frequency_sampling": choice(("random", "quantile"), "random draws or deterministic quantiles"),
+    "topology": choice(("chain", "ring", "all"), "who couples to whom"),
+    "coupling": Key((str, dict), "H(delta): 'sin', 'sakaguchi:ALPHA' or {'sin': [...], 'cos': [...]}"),
+    "dt": Key(float, "time step", POSITIVE), "integrator": choice(("euler_maruyama", "heun"), "SDE integrator"),
+    "replicas": Key(int, "independent replicas per run", 1), "record_every": Key(int, "record every n-th step", 1),
+    "initial_phases": choice(("random", "zero"), "initial phases"), "n_steps": Key(int, "steps of `por-lab simulate`", 1)}
 
 
 SCHEMA["simulator.perf"] = {
-    "sizes": K(list, "oscillator counts timed"), "steps": K(int, "steps per timing", 1), "repeats": K(int, "timing repeats", 1),
-    "big_n": K(int, "size of the O(N) all-to-all run", 1), "sweep_points": K(int, "points of the sweep speed-up test", 1),
-    "sweep_steps": K(int, "steps per sweep point", 1), "sweep_chain_length": K(int, "N per sweep point", 1)}
+    "sizes": Key(list, "oscillator counts timed"), "steps": Key(int, "steps per timing", 1), "repeats": Key(int, "timing repeats", 1),
+    "big_n": Key(int, "size of the O(N) all-to-all run", 1), "sweep_points": Key(int, "points of the sweep speed-up test", 1),
+    "sweep_steps": Key(int, "steps per sweep point", 1), "sweep_chain_length": Key(int, "N per sweep point", 1)}
 
 
 SCHEMA["metrics"] = {
-    "window_fraction": K(float, "metrics use the last fraction of the run", P, 1),
-    "por_weights": K(dict, "exponents of the por_score product: {coherence > 0, stability >= 0, drift >= 0}",
-                     fields={"coherence": K(float, lo=P), "stability": K(float, lo=0), "drift": K(float, lo=0)}),
-    "drift_scale": K(float, "phase drift scale, rad / time", P), "coherence_alpha": K(float, "significance level of the coherence gate: C* counts coherence above chance at this level", P, 1),
-    "lock_tolerance": K(float, "frequency_locked: max - min of the phase advances over the window below this (rad)", P),
-    "lock_spread": K(float, "locked: std of the phase advances over the window below this (rad)", P)}
+    "window_fraction": Key(float, "metrics use the last fraction of the run", POSITIVE, 1),
+    "por_weights": Key(dict, "exponents of the por_score product: {coherence > 0, stability >= 0, drift >= 0}",
+                     fields={"coherence": Key(float, lo=POSITIVE), "stability": Key(float, lo=0), "drift": Key(float, lo=0)}),
+    "drift_scale": Key(float, "phase drift scale, rad / time", POSITIVE), "coherence_alpha": Key(float, "significance level of the coherence gate: C* counts coherence above chance at this level", POSITIVE, 1),
+    "lock_tolerance": Key(float, "frequency_locked: max - min of the phase advances over the window below this (rad)", POSITIVE),
+    "lock_spread": Key(float, "locked: std of the phase advances over the window below this (rad)", POSITIVE)}
 
 
 SCHEMA["sweep"] = {
-    "replicas": K(int, "replicas per sweep point", 1), "n_steps": K(int, "steps per point", 1),
-    "record_every": K(int, "record every n-th step", 1), "format": C(("netcdf", "zarr"), "file format when saving")}
+    "replicas": Key(int, "replicas per sweep point", 1), "n_steps": Key(int, "steps per point", 1),
+    "record_every": Key(int, "record every n-th step", 1), "format": choice(("netcdf", "zarr"), "file format when saving")}
 
 # %% ../nbs/00_schema.ipynb #9cfeec17
 SCHEMA["multimodal"] = {
-    "clip_model": S("open_clip architecture, local-dir:PATH or hf-hub:ORG/REPO"),
-    "clip_pretrained": S("checkpoint file or pretrained tag; empty = none configured", empty=True),
-    "clip_model_config": S("extra open_clip model-config JSON (file or folder); empty = none", empty=True),
-    "clip_allow_download": K(bool, "may open_clip download weights"), "clip_device": S("cpu, cuda, cuda:N, mps or auto"),
-    "clip_batch_size": K(int, "images / texts per encoder batch", 1),
-    "coupling": K(float, "K of the resonator, per unit time"), "gate_power": K(float, "p in g(C) = K sign(C)|C|^p", P),
-    "noise_level": K(float, "phase noise sigma, rad / sqrt(time)", 0), "dt": K(float, "time step", P),
-    "iterations": K(int, "steps of a run", 1), "window": K(float, "fraction of the run the stability and drift use", P, 1),
-    "max_coupling_dt": K(float, "largest coupling*dt allowed", P), "max_noise_step": K(float, "largest noise increment per step (rad)", P),
-    "chunk_pairs": K(int, "pairs per chunk", 1)}
+    "clip_model": string("open_clip architecture, local-dir:PATH or hf-hub:ORG/REPO"),
+    "clip_pretrained": string("checkpoint file or pretrained tag; empty = none configured", empty=True),
+    "clip_model_config": string("extra open_clip model-config JSON (file or folder); empty = none", empty=True),
+    "clip_allow_download": Key(bool, "may open_clip download weights"), "clip_device": string("cpu, cuda, cuda:N, mps or auto"),
+    "clip_batch_size": Key(int, "images / texts per encoder batch", 1),
+    "coupling": Key(float, "K of the resonator, per unit time"), "gate_power": Key(float, "p in g(C) = K sign(C)|C|^p", POSITIVE),
+    "noise_level": Key(float, "phase noise sigma, rad / sqrt(time)", 0), "dt": Key(float, "time step", POSITIVE),
+    "iterations": Key(int, "steps of a run", 1), "window": Key(float, "fraction of the run the stability and drift use", POSITIVE, 1),
+    "max_coupling_dt": Key(float, "largest coupling*dt allowed", POSITIVE), "max_noise_step": Key(float, "largest noise increment per step (rad)", POSITIVE),
+    "chunk_pairs": Key(int, "pairs per chunk", 1)}
 
 
 SCHEMA["multimodal.perf"] = {
-    "pairs": K(int, "pairs the resonator runs", 1), "iterations": K(int, "iterations per timed run", 1),
-    "dim": K(int, "embedding dimension", 2), "noise_level": K(float, "noise of the timed noisy run", 0),
-    "encode_sample": K(int, "images and captions open_clip actually encodes (the rest is extrapolated)", 1)}
+    "pairs": Key(int, "pairs the resonator runs", 1), "iterations": Key(int, "iterations per timed run", 1),
+    "dim": Key(int, "embedding dimension", 2), "noise_level": Key(float, "noise of the timed noisy run", 0),
+    "encode_sample": Key(int, "images and captions open_clip actually encodes (the rest is extrapolated)", 1)}
 
 
 SCHEMA["dashboard"] = {
-    "address": S("server address (127.0.0.1 = this machine only)"), "port": K(int, "server port; 0 = any free port", 0, 65535),
-    "chain_length_min": K(int, "smallest N on the simulator page", 1), "chain_length_max": K(int, "largest N", 1),
-    "noise_level_max": K(float, "largest sigma", 0), "lock_strength_min": K(float, "smallest K"), "lock_strength_max": K(float, "largest K"),
-    "frequency_spread_max": K(float, "largest frequency spread", 0), "dt_min": K(float, "smallest dt", P), "dt_max": K(float, "largest dt", P),
-    "steps_min": K(int, "fewest steps", 1), "steps_max": K(int, "most steps", 1), "steps": K(int, "default steps", 1),
-    "seed_max": K(int, "largest seed", 0), "coupling_max_harmonics": K(int, "most harmonics of H", 1),
-    "max_work": K(int, "largest N x steps the page runs", 1), "max_frames": K(int, "most recorded frames per run", 2),
-    "raster_max_oscillators": K(int, "most oscillators the raster draws", 1), "chunk_seconds": K(float, "seconds between progress updates", P),
-    "max_file_mb": K(float, "largest file the pages open (MB)", P), "max_upload_mb": K(float, "largest upload (MB)", P),
-    "max_turns": K(int, "most turns scored at once", 1), "preload_sonate": K(bool, "load the text encoder when the server starts")}
+    "address": string("server address (127.0.0.1 = this machine only)"), "port": Key(int, "server port; 0 = any free port", 0, 65535),
+    "chain_length_min": Key(int, "smallest N on the simulator page", 1), "chain_length_max": Key(int, "largest N", 1),
+    "noise_level_max": Key(float, "largest sigma", 0), "lock_strength_min": Key(float, "smallest K"), "lock_strength_max": Key(float, "largest K"),
+    "frequency_spread_max": Key(float, "largest frequency spread", 0), "dt_min": Key(float, "smallest dt", POSITIVE), "dt_max": Key(float, "largest dt", POSITIVE),
+    "steps_min": Key(int, "fewest steps", 1), "steps_max": Key(int, "most steps", 1), "steps": Key(int, "default steps", 1),
+    "seed_max": Key(int, "largest seed", 0), "coupling_max_harmonics": Key(int, "most harmonics of H", 1),
+    "max_work": Key(int, "largest N x steps the page runs", 1), "max_frames": Key(int, "most recorded frames per run", 2),
+    "raster_max_oscillators": Key(int, "most oscillators the raster draws", 1), "chunk_seconds": Key(float, "seconds between progress updates", POSITIVE),
+    "max_file_mb": Key(float, "largest file the pages open (MB)", POSITIVE), "max_upload_mb": Key(float, "largest upload (MB)", POSITIVE),
+    "max_turns": Key(int, "most turns scored at once", 1), "preload_sonate": Key(bool, "load the text encoder when the server starts")}
 
 # %% ../nbs/00_schema.ipynb #db813cb9
 _U = dict(lo=0, hi=1)  # a share / probability / cosine threshold in [0, 1]
 SCHEMA["sonate"] = {
-    "embedding_model": S("text encoder: auto, a hub id or a local folder"), "preferred_model": S("encoder used when available locally"),
-    "fallback_package": S("PyPI package shipping the fallback encoder"), "embedding_batch_size": K(int, "texts per batch", 1),
-    "embedding_cache_size": K(int, "embeddings kept in memory", 0), "max_text_chars": K(int, "longest text accepted", 1),
-    "constitution": S("constitution JSON (relative to the project root)"), "gravity_decay": K(float, "linear decay per user turn", **_U),
-    "max_concepts_per_turn": K(int, "concepts kept per turn", 1), "min_concept_length": K(int, "shortest concept word", 1),
-    "dynamic_weight": K(float, "S = w dynamic + (1 - w) static", **_U), "history_decay": K(float, "history vector decay per turn", **_U),
-    **{f"weight_{k}": K(float, f"weight of {k} in R_m", **_U) for k in ("alignment", "continuity", "steering", "ethics")},
-    "ethics_cue_share": K(float, "share of cues in ethical awareness", **_U), "ethics_cue_saturation": K(int, "cue categories that saturate", 1),
-    "ethics_semantic_scale": K(float, "semantic ethics cosine scale", P, 1),
-    "entropy_floor": K(float, "mean surprisal without penalty (nats)", 0), "entropy_ceiling": K(float, "mean surprisal at full penalty (nats)", 0),
-    "entropy_max_penalty": K(float, "largest entropy penalty", **_U),
-    "breakthrough_threshold": K(float, "R_m above this: BREAKTHROUGH", **_U), "advanced_threshold": K(float, "R_m above this: ADVANCED", **_U),
-    **{f"trust_min_{m}_{s}": K(float, f"Trust Protocol: least {'R_m' if m == 'rm' else 'ethics'} at {s} stakes", **_U)
+    "embedding_model": string("text encoder: auto, a hub id or a local folder"), "preferred_model": string("encoder used when available locally"),
+    "fallback_package": string("PyPI package shipping the fallback encoder"), "embedding_batch_size": Key(int, "texts per batch", 1),
+    "embedding_cache_size": Key(int, "embeddings kept in memory", 0), "max_text_chars": Key(int, "longest text accepted", 1),
+    "constitution": string("constitution JSON (relative to the project root)"), "gravity_decay": Key(float, "linear decay per user turn", **_U),
+    "max_concepts_per_turn": Key(int, "concepts kept per turn", 1), "min_concept_length": Key(int, "shortest concept word", 1),
+    "dynamic_weight": Key(float, "S = w dynamic + (1 - w) static", **_U), "history_decay": Key(float, "history vector decay per turn", **_U),
+    **{f"weight_{k}": Key(float, f"weight of {k} in R_m", **_U) for k in ("alignment", "continuity", "steering", "ethics")},
+    "ethics_cue_share": Key(float, "share of cues in ethical awareness", **_U), "ethics_cue_saturation": Key(int, "cue categories that saturate", 1),
+    "ethics_semantic_scale": Key(float, "semantic ethics cosine scale", POSITIVE, 1),
+    "entropy_floor": Key(float, "mean surprisal without penalty (nats)", 0), "entropy_ceiling": Key(float, "mean surprisal at full penalty (nats)", 0),
+    "entropy_max_penalty": Key(float, "largest entropy penalty", **_U),
+    "breakthrough_threshold": Key(float, "R_m above this: BREAKTHROUGH", **_U), "advanced_threshold": Key(float, "R_m above this: ADVANCED", **_U),
+    **{f"trust_min_{m}_{s}": Key(float, f"Trust Protocol: least {'R_m' if m == 'rm' else 'ethics'} at {s} stakes", **_U)
        for m in ("rm", "ethics") for s in ("low", "high")},
-    "high_stakes_similarity": K(float, "cosine with a high-stakes anchor that makes stakes high", **_U),
-    "canvas_parity_similarity": K(float, "cosine at which a concept counts for canvas parity", **_U),
-    "third_mind_mirroring": K(float, "Third Mind: least mirroring", **_U), "third_mind_ethics": K(float, "Third Mind: least ethics", **_U),
-    "third_mind_alignment": K(float, "alignment of a Golden Record", **_U), "adversarial_floor": K(float, "R_m of a flagged reply", **_U),
-    "novelty_similarity": K(float, "a reply word is new when its cosine with every prompt / boilerplate word is below this", **_U),
-    "novelty_saturation": K(float, "new-word share at which substance g reaches 1", P, 1),
-    "information_rank_floor": K(int, "word-frequency rank below which a word carries no information (substance)", 1),
-    "information_rank_ceiling": K(int, "word-frequency rank from which a word carries full information", 1),
-    "alignment_saturation": K(float, "alignment and continuity read as min(1, cos / this)", P, 1)}
+    "high_stakes_similarity": Key(float, "cosine with a high-stakes anchor that makes stakes high", **_U),
+    "canvas_parity_similarity": Key(float, "cosine at which a concept counts for canvas parity", **_U),
+    "third_mind_mirroring": Key(float, "Third Mind: least mirroring", **_U), "third_mind_ethics": Key(float, "Third Mind: least ethics", **_U),
+    "third_mind_alignment": Key(float, "alignment of a Golden Record", **_U), "adversarial_floor": Key(float, "R_m of a flagged reply", **_U),
+    "novelty_similarity": Key(float, "a reply word is new when its cosine with every prompt / boilerplate word is below this", **_U),
+    "novelty_saturation": Key(float, "new-word share at which substance g reaches 1", POSITIVE, 1),
+    "information_rank_floor": Key(int, "word-frequency rank below which a word carries no information (substance)", 1),
+    "information_rank_ceiling": Key(int, "word-frequency rank from which a word carries full information", 1),
+    "alignment_saturation": Key(float, "alignment and continuity read as min(1, cos / this)", POSITIVE, 1)}
 
 # %% ../nbs/00_schema.ipynb #3a1dcbc0
 SCHEMA["sonate"] |= {  # the refusal, the learned prompt screen and the adversarial screen
-    "refusal_model": S("trained refusal detector file (notebook sonate/09_refusal)"), "refusal_regularisation": K(float, "refusal head's L2 strength", P),
-    "screen_model": S("learned screen model file"), "screen_heldout": S("held-out evaluation file of the screen"),
-    "screen_target_fpr": K(float, "screen's target false-positive rate", P, 1), "screen_regularisation": K(float, "screen's L2 strength", P),
-    "screen_n_per_source": K(int, "training texts per source", 1),
-    "stuffing_run_repeats": K(int, "repeats in a run of content words that flag stuffing", 1),
-    "stuffing_share": K(float, "one word's share of content words that flags stuffing", **_U),
-    "stuffing_min_count": K(int, "least count of that word", 1), "drift_similarity": K(float, "cosine below which a reply drifts", **_U),
-    "drift_min_words": K(int, "least words for the drift check", 1), "repetition_compression": K(float, "zlib ratio that flags repetition", **_U),
-    "repetition_min_chars": K(int, "least characters for the compression check", 1),
-    "repetition_ngram_share": K(float, "repeated 4-gram share that flags repetition", **_U),
-    "echo_jaccard": K(float, "word-set Jaccard with the prompt that flags an echo", **_U),
-    "noise_word_share": K(float, "share of non-words that flags perturbation", **_U), "noise_min_words": K(int, "least words for that check", 1),
-    "leet_min_words": K(int, "leetspeak words that flag perturbation", 1)}
+    "refusal_model": string("trained refusal detector file (notebook sonate/09_refusal)"), "refusal_regularisation": Key(float, "refusal head's L2 strength", POSITIVE),
+    "screen_model": string("learned screen model file"), "screen_heldout": string("held-out evaluation file of the screen"),
+    "screen_target_fpr": Key(float, "screen's target false-positive rate", POSITIVE, 1), "screen_regularisation": Key(float, "screen's L2 strength", POSITIVE),
+    "screen_n_per_source": Key(int, "training texts per source", 1),
+    "stuffing_run_repeats": Key(int, "repeats in a run of content words that flag stuffing", 1),
+    "stuffing_share": Key(float, "one word's share of content words that flags stuffing", **_U),
+    "stuffing_min_count": Key(int, "least count of that word", 1), "drift_similarity": Key(float, "cosine below which a reply drifts", **_U),
+    "drift_min_words": Key(int, "least words for the drift check", 1), "repetition_compression": Key(float, "zlib ratio that flags repetition", **_U),
+    "repetition_min_chars": Key(int, "least characters for the compression check", 1),
+    "repetition_ngram_share": Key(float, "repeated 4-gram share that flags repetition", **_U),
+    "echo_jaccard": Key(float, "word-set Jaccard with the prompt that flags an echo", **_U),
+    "noise_word_share": Key(float, "share of non-words that flags perturbation", **_U), "noise_min_words": Key(int, "least words for that check", 1),
+    "leet_min_words": Key(int, "leetspeak words that flag perturbation", 1)}
 
 
-SCHEMA["sonate.perf"] = {"turns": K(int, "turns scored", 1), "append": K(int, "receipts signed and appended", 1),
-                         "verify": K(int, "receipts in the log to verify", 1), "repeats": K(int, "timing repeats", 1),
-                         "part": C(("all", "scoring", "receipts"), "which benchmark")}
+SCHEMA["sonate.perf"] = {"turns": Key(int, "turns scored", 1), "append": Key(int, "receipts signed and appended", 1),
+                         "verify": Key(int, "receipts in the log to verify", 1), "repeats": Key(int, "timing repeats", 1),
+                         "part": choice(("all", "scoring", "receipts"), "which benchmark")}
 
 
 SCHEMA["receipts"] = {
-    "payload_type": S("DSSE payload type of receipts"), "fsync_every": K(int, "fsync the log every N appends", 1),
-    "checkpoint_every": K(int, "signed C2SP checkpoint every N appends (always on close); 0 = on close only", 0), "include_text": K(bool, "receipts hold the raw text (else digests)"),
-    "key_dir": S("folder of signing keys"), "origin_prefix": S("checkpoint origin line prefix"),
-    "provenance_log": S("the project's provenance log"), "provenance_key_dir": S("folder of the provenance signing key"),
-    "provenance_fsync_every": K(int, "fsync the provenance log every N appends", 1),
-    "provenance_payload_type": S("DSSE payload type of provenance statements")}
+    "payload_type": string("DSSE payload type of receipts"), "fsync_every": Key(int, "fsync the log every N appends", 1),
+    "checkpoint_every": Key(int, "signed C2SP checkpoint every N appends (always on close); 0 = on close only", 0), "include_text": Key(bool, "receipts hold the raw text (else digests)"),
+    "key_dir": string("folder of signing keys"), "origin_prefix": string("checkpoint origin line prefix"),
+    "provenance_log": string("the project's provenance log"), "provenance_key_dir": string("folder of the provenance signing key"),
+    "provenance_fsync_every": Key(int, "fsync the provenance log every N appends", 1),
+    "provenance_payload_type": string("DSSE payload type of provenance statements")}
 
 # %% ../nbs/00_schema.ipynb #3820c86d
 SCHEMA["bench"] = {
-    "base_url": S("default OpenAI-compatible endpoint"), "base_url_env": S("environment variable that overrides base_url"),
-    "model": S("default model"), "api_key_env": K(list, "environment variables tried for the API key"),
-    "api": C(("completions", "chat"), "API style"), "concurrency": K(int, "simultaneous requests per client", 1),
-    "timeout": K(float, "seconds per request (remote endpoints)", P),
-    "local_timeout": K(float, "seconds per request to an endpoint on this machine (long local replies on a busy CPU)", P), "max_retries": K(int, "retries on 429/5xx/timeouts", 0),
-    "backoff_base": K(float, "backoff base (s)", 0), "backoff_max": K(float, "longest backoff (s)", 0),
-    "retry_after_max": K(float, "longest Retry-After honoured (s)", 0), "cache": S("response cache (SQLite)"),
-    "tasks_dir": S("folder of task configs"), "temperature": K(float, "sampling temperature (the OpenAI API range)", 0, 2),
-    "max_tokens": K(int, "tokens per answer", 1), "samples": K(int, "solo samples per item", 1), "rounds": K(int, "pair exchange rounds", 0),
-    "seed": K(int, "base seed of per-call seeds", 0), "bootstrap_resamples": K(int, "bootstrap resamples", 1),
-    "ci_level": K(float, "confidence level", P, 1 - P), "local_model_name": S("local model served"),
-    "local_model_dir": S("folder of local model files"), "local_host": S("local server host"),
-    "local_port": K(int, "local server port; 0 = any free port", 0, 65535), "local_n_threads": K(int, "llama.cpp threads", 1),
-    "local_n_ctx": K(int, "context length", 1), "local_startup_timeout": K(float, "seconds to wait for the server", P),
-    "local_log": S("local server log file"), "perf_concurrency": K(list, "concurrency levels of the perf bench"),
-    "seconds_per_call": K(float, "seconds per model call assumed for the pre-run estimate when the timed first item was cached", P),
-    "perf_requests": K(int, "requests per level", 1), "perf_max_tokens": K(int, "tokens per perf request", 1)}
+    "base_url": string("default OpenAI-compatible endpoint"), "base_url_env": string("environment variable that overrides base_url"),
+    "model": string("default model"), "api_key_env": Key(list, "environment variables tried for the API key"),
+    "api": choice(("completions", "chat"), "API style"), "concurrency": Key(int, "simultaneous requests per client", 1),
+    "timeout": Key(float, "seconds per request (remote endpoints)", POSITIVE),
+    "local_timeout": Key(float, "seconds per request to an endpoint on this machine (long local replies on a busy CPU)", POSITIVE), "max_retries": Key(int, "retries on 429/5xx/timeouts", 0),
+    "backoff_base": Key(float, "backoff base (s)", 0), "backoff_max": Key(float, "longest backoff (s)", 0),
+    "retry_after_max": Key(float, "longest Retry-After honoured (s)", 0), "cache": string("response cache (SQLite)"),
+    "tasks_dir": string("folder of task configs"), "temperature": Key(float, "sampling temperature (the OpenAI API range)", 0, 2),
+    "max_tokens": Key(int, "tokens per answer", 1), "samples": Key(int, "solo samples per item", 1), "rounds": Key(int, "pair exchange rounds", 0),
+    "seed": Key(int, "base seed of per-call seeds", 0), "bootstrap_resamples": Key(int, "bootstrap resamples", 1),
+    "ci_level": Key(float, "confidence level", POSITIVE, 1 - POSITIVE), "local_model_name": string("local model served"),
+    "local_model_dir": string("folder of local model files"), "local_host": string("local server host"),
+    "local_port": Key(int, "local server port; 0 = any free port", 0, 65535), "local_n_threads": Key(int, "llama.cpp threads", 1),
+    "local_n_ctx": Key(int, "context length", 1), "local_startup_timeout": Key(float, "seconds to wait for the server", POSITIVE),
+    "local_log": string("local server log file"), "perf_concurrency": Key(list, "concurrency levels of the perf bench"),
+    "seconds_per_call": Key(float, "seconds per model call assumed for the pre-run estimate when the timed first item was cached", POSITIVE),
+    "perf_requests": Key(int, "requests per level", 1), "perf_max_tokens": Key(int, "tokens per perf request", 1)}
