@@ -27,13 +27,20 @@ __all__ = ['Flag', 'ScreenResult', 'load_vocabulary', 'vocabulary_trigrams', 'Ad
 # %% ../../nbs/sonate/04_adversarial.ipynb #a2838dae
 @dataclass(frozen=True)
 class Flag:
-    "One reason a text was flagged: the check, a sentence saying why, and the evidence (what was found)."
+    "One reason a text was flagged: the check, a sentence saying why, the evidence (what was found), and a stable `code`."
     check: str
     reason: str
     evidence: str
+    code: str = ""   # `check.kind` (e.g. `perturbation.control`): what code tests, never the words of `reason`
+
+    def __post_init__(self):
+        if not self.code:
+            object.__setattr__(self, "code", self.check)   # frozen: set once, here
+        if self.code.split(".")[0] != self.check:
+            raise ValueError(f"flag code {self.code!r} does not belong to check {self.check!r}")
 
     def to_dict(self):
-        return {"check": self.check, "reason": self.reason, "evidence": self.evidence}
+        return {"check": self.check, "code": self.code, "reason": self.reason, "evidence": self.evidence}
 
 
 @dataclass
@@ -208,14 +215,15 @@ def _odd_characters(self: AdversarialScreen, text: str) -> list[Flag]:
     inv = sorted({f"U+{ord(c):04X}" for c in text if c in _INVISIBLE})
     inside = re.search(r"\w[" + "".join(_INVISIBLE) + r"]+\w", text)
     if inv and (inside or sum(c in _INVISIBLE for c in text) >= 3):
-        flags.append(Flag("perturbation", "zero-width or invisible characters", ", ".join(inv)))
+        flags.append(Flag("perturbation", "zero-width or invisible characters", ", ".join(inv), "perturbation.invisible"))
     bidi = sorted({f"U+{ord(c):04X}" for c in text if c in _BIDI})
     if bidi:
-        flags.append(Flag("perturbation", "bidirectional-override characters", ", ".join(bidi)))
+        flags.append(Flag("perturbation", "bidirectional-override characters", ", ".join(bidi), "perturbation.bidi"))
     ctrl = sorted({f"U+{ord(c):04X}" for c in text if (unicodedata.category(c) in ("Cc", "Cs", "Co") and c not in "\n\r\t")
                    or c == "\ufffd"})
     if ctrl:
-        flags.append(Flag("perturbation", "control, private-use or undecodable characters (binary-looking text)", ", ".join(ctrl[:8])))
+        flags.append(Flag("perturbation", "control, private-use or undecodable characters (binary-looking text)", ", ".join(ctrl[:8]),
+                          "perturbation.control"))
     mixed = []
     for tok in _TOKEN.findall(text):
         letters = [c for c in tok if c.isalpha()]
@@ -223,7 +231,8 @@ def _odd_characters(self: AdversarialScreen, text: str) -> list[Flag]:
         if len(scripts) > 1 or ("STYLED" in scripts and len(letters) > 1):
             mixed.append(tok)
     if mixed:
-        flags.append(Flag("perturbation", "words mixing scripts (look-alike characters)", _show(" ".join(mixed[:5]))))
+        flags.append(Flag("perturbation", "words mixing scripts (look-alike characters)", _show(" ".join(mixed[:5])),
+                          "perturbation.mixed_scripts"))
     return flags
 
 # %% ../../nbs/sonate/04_adversarial.ipynb #9a3357ba
@@ -239,7 +248,8 @@ def _odd_words(self: AdversarialScreen, text: str) -> list[Flag]:
             if any(_known(c, self.vocab) for c in cand if c.isalpha()):
                 leet.append(t)
     if len(leet) >= int(self.leet_min_words):
-        flags.append(Flag("perturbation", "leetspeak (digits or symbols standing for letters)", _show(" ".join(leet[:6]))))
+        flags.append(Flag("perturbation", "leetspeak (digits or symbols standing for letters)", _show(" ".join(leet[:6])),
+                          "perturbation.leetspeak"))
     words = [w for w in _WORDS.findall(text) if len(w) >= 3 and "'" not in w and not w.isupper()]
     if len(words) >= int(self.noise_min_words):
         types = sorted(set(words), key=words.index)
@@ -249,7 +259,7 @@ def _odd_words(self: AdversarialScreen, text: str) -> list[Flag]:
         share = min(1.0, len(bad) / len(types))
         if share > float(self.noise_word_share):
             flags.append(Flag("perturbation", f"character noise: {share:.0%} of lower-case words are misspelt beyond any "
-                              f"dictionary word (limit {float(self.noise_word_share):.0%})", _show(" ".join(bad[:8]))))
+                              f"dictionary word (limit {float(self.noise_word_share):.0%})", _show(" ".join(bad[:8])), "perturbation.noise"))
     return flags
 
 # %% ../../nbs/sonate/04_adversarial.ipynb #ed0230e6
@@ -266,12 +276,13 @@ def ethics_bypass(self: AdversarialScreen, text: str) -> list[Flag]:
     for rx, what in _STRONG:
         m = rx.search(text)
         if m:
-            found.append(Flag("ethics_bypass", what, _show(m.group(0), 80)))
+            found.append(Flag("ethics_bypass", what, _show(m.group(0), 80), "ethics_bypass.phrase"))
     if found:
         return found[:1] + [f for f in found[1:] if f.reason != found[0].reason]
     weak = {m.group(0).lower() for m in _WEAK.finditer(text)}
     if len(weak) >= 2:
-        return [Flag("ethics_bypass", "jailbreak phrasing (role-play, never refuse, no warnings)", _show("; ".join(sorted(weak)[:5]), 100))]
+        return [Flag("ethics_bypass", "jailbreak phrasing (role-play, never refuse, no warnings)", _show("; ".join(sorted(weak)[:5]), 100),
+                     "ethics_bypass.jailbreak_style")]
     return []
 
 # %% ../../nbs/sonate/04_adversarial.ipynb #e93f3f8e
@@ -294,7 +305,7 @@ def keyword_stuffing(self: AdversarialScreen, text: str) -> list[Flag]:
                 nd = len(set(w))
                 if size - nd >= need and nd <= size / 2:
                     return [Flag("keyword_stuffing", f"a run of {size} content words with only {nd} distinct ones",
-                                 _show(" ".join(w), 80))]
+                                 _show(" ".join(w), 80), "keyword_stuffing.run")]
         run = []
     keys = [k for k in (concept_key(w) for w in _WORDS.findall(text)) if k is not None and len(k) >= 3]
     if keys:
@@ -302,7 +313,7 @@ def keyword_stuffing(self: AdversarialScreen, text: str) -> list[Flag]:
         share = n / len(keys)
         if n >= int(self.stuffing_min_count) and share > float(self.stuffing_share):
             return [Flag("keyword_stuffing", f"'{w}' is {share:.0%} of the content words (limit {float(self.stuffing_share):.0%})",
-                         f"{w} x{n} of {len(keys)}")]
+                         f"{w} x{n} of {len(keys)}", "keyword_stuffing.share")]
     return []
 
 # %% ../../nbs/sonate/04_adversarial.ipynb #24861bda
@@ -315,7 +326,7 @@ def repetition(self: AdversarialScreen, text: str, prompt: str | None = None) ->
         z = len(zlib.compress(raw, 9)) / len(raw)
         if z < float(self.repetition_compression):
             flags.append(Flag("repetition", f"the text compresses to {z:.0%} of its size (limit {float(self.repetition_compression):.0%})",
-                              _show(text, 60)))
+                              _show(text, 60), "repetition.compression"))
     words = [w.lower() for w in _WORDS.findall(text)]
     grams = [tuple(words[i:i + 4]) for i in range(len(words) - 3)]
     if len(grams) >= 8:
@@ -324,7 +335,7 @@ def repetition(self: AdversarialScreen, text: str, prompt: str | None = None) ->
         if rep > float(self.repetition_ngram_share) and not flags:
             g, n = c.most_common(1)[0]
             flags.append(Flag("repetition", f"{rep:.0%} of the word 4-grams repeat (limit {float(self.repetition_ngram_share):.0%})",
-                              f"'{' '.join(g)}' x{n}"))
+                              f"'{' '.join(g)}' x{n}", "repetition.ngrams"))
     if prompt:
         pw = [w.lower() for w in _WORDS.findall(prompt)]
         a = {k for k in pw if len(k) > 2}
@@ -335,7 +346,7 @@ def repetition(self: AdversarialScreen, text: str, prompt: str | None = None) ->
                 j = 1.0
             if j >= float(self.echo_jaccard):
                 flags.append(Flag("repetition", f"the reply echoes the prompt (word overlap {j:.0%}, limit {float(self.echo_jaccard):.0%})",
-                                  _show(text, 60)))
+                                  _show(text, 60), "repetition.echo"))
     return flags
 
 # %% ../../nbs/sonate/04_adversarial.ipynb #b6b98c15
@@ -347,7 +358,7 @@ def semantic_drift(self: AdversarialScreen, text: str, cos_prompt: float | None,
     lim = float(self.drift_similarity)
     if cos_prompt < lim and (cos_history is None or cos_history < lim):
         ev = f"cos(reply, prompt) = {cos_prompt:.3f}" + ("" if cos_history is None else f", cos(reply, history) = {cos_history:.3f}")
-        return [Flag("semantic_drift", f"the reply is unrelated to the prompt and the conversation (limit {lim})", ev)]
+        return [Flag("semantic_drift", f"the reply is unrelated to the prompt and the conversation (limit {lim})", ev, "semantic_drift")]
     return []
 
 # %% ../../nbs/sonate/04_adversarial.ipynb #4958e7b8
@@ -362,5 +373,5 @@ def screen(self: AdversarialScreen, reply: str, prompt: str | None = None, cos_p
     flags = (self.perturbation(reply) + self.ethics_bypass(reply) + self.keyword_stuffing(reply)
              + self.repetition(reply, prompt) + self.semantic_drift(reply, cos_prompt, cos_history))
     if prompt:
-        flags += [Flag(f.check, f.reason + " (in the prompt)", f.evidence) for f in self.ethics_bypass(prompt)]
+        flags += [Flag(f.check, f.reason + " (in the prompt)", f.evidence, f.code) for f in self.ethics_bypass(prompt)]
     return ScreenResult(flags)

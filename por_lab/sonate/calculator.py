@@ -90,9 +90,10 @@ def _check_text(x, name: str) -> str:
 def reply_gaming(screen: AdversarialScreen, reply: str, prompt: str, cos_prompt: float, cos_history, check_drift: bool) -> list[Flag]:
     "The reply screen: perturbation (what normalisation undid), keyword stuffing, repetition and echo, semantic drift."
     n = normalise(reply)
-    flags = [Flag("perturbation", f"normalisation undid {e['count']} {e['kind']} character(s)", e["sample"])
+    flags = [Flag("perturbation", f"normalisation undid {e['count']} {e['kind']} character(s)", e["sample"],
+                  f"perturbation.normalised.{e['kind']}")
              for e in n.evidence if e["kind"] != "leet" or len(e["sample"].split()) >= int(screen.leet_min_words)]
-    flags += [f for f in screen.perturbation(reply) if "control" in f.reason]           # binary-looking text
+    flags += [f for f in screen.perturbation(reply) if f.code == "perturbation.control"]   # binary-looking text
     flags += screen.keyword_stuffing(n.text) + screen.repetition(n.text, normalise(prompt).text)
     if check_drift:
         flags += screen.semantic_drift(n.text, cos_prompt, cos_history)
