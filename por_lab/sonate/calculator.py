@@ -87,14 +87,14 @@ def _check_text(x, name: str) -> str:
     return x
 
 
-def reply_gaming(screen: AdversarialScreen, reply: str, prompt: str, cos_prompt: float, cos_history, check_drift: bool) -> list[Flag]:
-    "The reply screen: perturbation (what normalisation undid), keyword stuffing, repetition and echo, semantic drift."
+def reply_gaming(screen: AdversarialScreen, reply: str, prompt_norm: str, cos_prompt: float, cos_history, check_drift: bool) -> list[Flag]:
+    "The reply screen: perturbation (what normalisation undid), keyword stuffing, repetition and echo (against the prompt as the prompt screen normalised it), semantic drift."
     n = normalise(reply)
     flags = [Flag("perturbation", f"normalisation undid {e['count']} {e['kind']} character(s)", e["sample"],
                   f"perturbation.normalised.{e['kind']}")
              for e in n.evidence if e["kind"] != "leet" or len(e["sample"].split()) >= int(screen.leet_min_words)]
     flags += [f for f in screen.perturbation(reply) if f.code == "perturbation.control"]   # binary-looking text
-    flags += screen.keyword_stuffing(n.text) + screen.repetition(n.text, normalise(prompt).text)
+    flags += screen.keyword_stuffing(n.text) + screen.repetition(n.text, prompt_norm)
     if check_drift:
         flags += screen.semantic_drift(n.text, cos_prompt, cos_history)
     return flags
@@ -262,14 +262,15 @@ def trust(self: SymbiResonanceCalculator, verdict: dict, action: str, gaming: li
 # %% ../../nbs/sonate/11_calculator.ipynb #a59c1f5c
 @patch
 def _score(self: SymbiResonanceCalculator, state: ConversationState, prompt: str, reply: str, u, r, p_tok, r_tok, concepts,
-           verdict: dict, judged: dict | None = None, logprobs=None, stakes: str | None = None, truncated: bool = False) -> TurnScore:
+           verdict: dict, judged: dict | None = None, logprobs=None, stakes: str | None = None, truncated: bool = False, *,
+           prompt_norm: str) -> TurnScore:
     c = self.cfg
     state.turn += 1
     k = self._resonance(state, u, r, p_tok, r_tok, concepts, logprobs)
     attack = bool(verdict.get("flagged"))
     judged = (judged or self.reply_action([prompt], [reply], u[None], r[None])[0]) if attack else {}
     action = judged.get("action", "not judged (benign prompt)")
-    gaming = reply_gaming(self.screen, reply, prompt, float(u @ r), k["cos_history"], check_drift=not (attack and action == "refusal"))
+    gaming = reply_gaming(self.screen, reply, prompt_norm, float(u @ r), k["cos_history"], check_drift=not (attack and action == "refusal"))
     gamed = bool(gaming)
     r_m, golden = k["r_m"], False
     if gamed:
@@ -314,7 +315,7 @@ def score_conversations(self: SymbiResonanceCalculator, conversations: Sequence[
         return [[] for _ in conversations]
     U, ptoks = self.embedder.encode_tokens([f[2] for f in flat])
     R, rtoks = self.embedder.encode_tokens([f[3] for f in flat])
-    verdicts = self._screen_prompts([f[2] for f in flat], U)
+    verdicts, pnorms = self._screen_prompts([f[2] for f in flat], U)   # each prompt normalised once, here
     hit = [i for i, v in enumerate(verdicts) if v["flagged"]]
     judged = dict(zip(hit, self.reply_action([flat[i][2] for i in hit], [flat[i][3] for i in hit], U[hit], R[hit]))) if hit else {}
     out, states = [[] for _ in conversations], [self.new_conversation() for _ in conversations]
@@ -327,19 +328,19 @@ def score_conversations(self: SymbiResonanceCalculator, conversations: Sequence[
         concepts = turn_concepts(ptoks[i].words, ptoks[i].vectors, self.cfg.min_concept_length, self.cfg.max_concepts_per_turn)
         trunc = ptoks[i].truncated or rtoks[i].truncated
         out[ci].append(self._score(states[ci], p, r, U[i], R[i], ptoks[i], rtoks[i], concepts, verdicts[i], judged.get(i),
-                                   t.get("logprobs"), t.get("stakes"), trunc))
+                                   t.get("logprobs"), t.get("stakes"), trunc, prompt_norm=pnorms[i]))
     return out
 
 # %% ../../nbs/sonate/11_calculator.ipynb #941813f3
 @patch
-def _screen_prompts(self: SymbiResonanceCalculator, prompts: list[str], U: np.ndarray) -> list[dict]:
-    "Prompt-screen verdicts; a prompt that normalisation changed is embedded again, normalised."
+def _screen_prompts(self: SymbiResonanceCalculator, prompts: list[str], U: np.ndarray) -> tuple[list[dict], list[str]]:
+    "Prompt-screen verdicts and the normalised prompts (the reply screen reuses them); a prompt that normalisation changed is embedded again, normalised."
     norms = [normalise(p) for p in prompts]
     V = U.copy()
     changed = [i for i, n in enumerate(norms) if n.text != prompts[i]]
     if changed:
         V[changed] = self.embedder.encode([norms[i].text for i in changed])
-    return self.prompt_screen.verdicts(prompts, V, norms)
+    return self.prompt_screen.verdicts(prompts, V, norms), [n.text for n in norms]
 
 
 @patch
@@ -356,10 +357,11 @@ def score_turn(self: SymbiResonanceCalculator, prompt: str, reply: str, state: C
     state = state or self.new_conversation()
     U, pt = self.embedder.encode_tokens([prompt])
     R, rt = self.embedder.encode_tokens([reply])
-    v = self._screen_prompts([prompt], U)[0]
+    (v,), (pn,) = self._screen_prompts([prompt], U)
     judged = self.reply_action([prompt], [reply], U, R)[0] if v["flagged"] else None
     concepts = turn_concepts(pt[0].words, pt[0].vectors, self.cfg.min_concept_length, self.cfg.max_concepts_per_turn)
-    return self._score(state, prompt, reply, U[0], R[0], pt[0], rt[0], concepts, v, judged, logprobs, stakes, pt[0].truncated or rt[0].truncated)
+    return self._score(state, prompt, reply, U[0], R[0], pt[0], rt[0], concepts, v, judged, logprobs, stakes, pt[0].truncated or rt[0].truncated,
+                       prompt_norm=pn)
 
 # %% ../../nbs/sonate/11_calculator.ipynb #0b4ee73c
 def roc_auc(scores: Sequence[float], labels: Sequence[int]) -> float:
