@@ -136,13 +136,13 @@ def _base(task, item, rc, replies):
 
 # %% ../../nbs/bench/07_protocols.ipynb #74214f62
 async def solo_item(task: Task, item: Item, client: ModelClient, rc: RunConfig) -> dict:
-    "k samples from one model: answer = sample 0; mean sample accuracy; stability."
+    "k samples from one model: answer = sample 0; mean sample accuracy; sample agreement."
     replies = await _samples(task, item, client, rc, rc.samples)
     answers = [task.extract(t) for t, _ in replies]
     correct = [task.score(a, item) for a in answers]
     return {**_base(task, item, rc, replies), "texts": [t for t, _ in replies], "answers": answers, "sample_correct": correct,
             "pred": answers[0], "correct": correct[0], "accuracy_samples": sum(correct) / len(correct),
-            "stability": agreement(answers)}
+            "sample_agreement": agreement(answers)}
 
 
 async def self_consistency_item(task: Task, item: Item, client: ModelClient, rc: RunConfig) -> dict:
@@ -152,7 +152,7 @@ async def self_consistency_item(task: Task, item: Item, client: ModelClient, rc:
     pred = majority(answers)
     return {**_base(task, item, rc, replies), "texts": [t for t, _ in replies], "answers": answers,
             "sample_correct": [task.score(a, item) for a in answers], "pred": pred, "correct": task.score(pred, item),
-            "stability": agreement(answers)}
+            "sample_agreement": agreement(answers)}
 
 # %% ../../nbs/bench/07_protocols.ipynb #e7e62d45
 async def pair_item(task: Task, item: Item, clients: list[ModelClient], rc: RunConfig) -> dict:

@@ -178,7 +178,7 @@ def _accuracies(loaded: dict, level: float) -> dict:
 
 # %% ../../nbs/bench/08_stats.ipynb #31a70dc7
 def _pair_stats(loaded: dict) -> dict:
-    "The pair's agreement and accuracy by round, each agent's flips, how often it left A's right first answer; solo stability."
+    "The pair's agreement and accuracy by round, each agent's flips, how often it left A's right first answer; solo sample agreement."
     p, s = loaded["pair"]["ok"], loaded["solo"]["ok"]
     rounds = max(len(r["answers"]) for r in p.values())
     res = {"harmonic_agreement": float(np.mean([r["agree_final"] for r in p.values()]))}
@@ -189,8 +189,9 @@ def _pair_stats(loaded: dict) -> dict:
     res["pair_flips"] = pair_flips(p)
     flips = [r for r in p.values() if r["round_correct"][0][0]]
     res["pair_left_own_correct"] = (sum(not r["correct"] for r in flips) / len(flips)) if flips else None
-    stab = [r["stability"] for r in s.values() if r.get("stability") is not None]
-    res["solo_stability"] = float(np.mean(stab)) if stab else None
+    agree = [r.get("sample_agreement", r.get("stability")) for r in s.values()]   # "stability": run files before 0.2
+    agree = [a for a in agree if a is not None]
+    res["solo_sample_agreement"] = float(np.mean(agree)) if agree else None
     res["solo_accuracy_samples"] = float(np.mean([r["accuracy_samples"] for r in s.values()]))
     return res
 

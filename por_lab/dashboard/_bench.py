@@ -109,8 +109,8 @@ def open(self: BenchmarkPage):
     self.plot.object = gain_plot(res)
     m = res["runs"]["pair"]["models"]
     self.info.object = (f"**PoR-Gain** of the pair ({', '.join(map(str, m or []))}) over solo; "
-                        f"harmonic agreement {res['harmonic_agreement']:.3f}; solo stability "
-                        f"{'n/a' if res['solo_stability'] is None else format(res['solo_stability'], '.3f')}; "
+                        f"harmonic agreement {res['harmonic_agreement']:.3f}; solo sample agreement "
+                        f"{'n/a' if res['solo_sample_agreement'] is None else format(res['solo_sample_agreement'], '.3f')}; "
                         f"{res['level']:.0%} bootstrap CI, exact McNemar p.")
     self._items()
 

@@ -96,7 +96,7 @@ def _evaluate(args) -> int:
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.3f}".format):
         print(gain_table(res).to_string())
     print(f"harmonic agreement (pair's final answers agree): {res['harmonic_agreement']:.3f}; "
-          f"solo stability: {res['solo_stability'] if res['solo_stability'] is None else round(res['solo_stability'], 3)}")
+          f"solo sample agreement: {res['solo_sample_agreement'] if res['solo_sample_agreement'] is None else round(res['solo_sample_agreement'], 3)}")
     if args.json:
         from por_lab.artifacts import atomic_write_text
         atomic_write_text(args.json, json.dumps(res, indent=1) + "\n")
