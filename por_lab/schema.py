@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 # %% auto #0
-__all__ = ['STRICT', 'POSITIVE', 'SCHEMA', 'Key', 'choice', 'string']
+__all__ = ['STRICT', 'POSITIVE', 'SCHEMA', 'Key', 'choice', 'string', 'check_param']
 
 # %% ../nbs/00_schema.ipynb #dbdb0c0a
 STRICT = True    # an undeclared key: True = an error, False = a warning
+POSITIVE = 1e-12  # "greater than zero" as an inclusive bound (shown as an open interval, (0, ...))
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,8 @@ class Key:
             raise ValueError(f"must be a finite number, got {value!r}")
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
-                raise ValueError(f"must be in [{'-inf' if self.lo is None else f'{self.lo:g}'}, "
-                                 f"{'inf' if self.hi is None else f'{self.hi:g}'}], got {value!r}")
+                low = "(-inf" if self.lo is None else "(0" if self.lo == POSITIVE else f"[{self.lo:g}"
+                raise ValueError(f"must be in {low}, {'inf)' if self.hi is None else f'{self.hi:g}]'}, got {value!r}")
         if self.choices is not None and value not in self.choices:
             raise ValueError(f"must be one of {', '.join(map(str, self.choices))}, got {value!r}")
         if isinstance(value, str) and not value and not self.empty and self.choices is None:
@@ -62,7 +63,6 @@ def _entry(key: "Key", name: str, value: Any) -> Any:
 # %% ../nbs/00_schema.ipynb #08312a6e
 def choice(choices, help=""): return Key(str, help, choices=tuple(choices))
 def string(help="", empty=False): return Key(str, help, empty=empty)
-POSITIVE = 1e-12  # "greater than zero" as an inclusive bound
 
 SCHEMA: dict[str, dict[str, Key]] = {
     "paths": {k: string(f"{h} (relative to the project root)") for k, h in
@@ -117,10 +117,10 @@ SCHEMA["multimodal"] = {
     "clip_model_config": string("extra open_clip model-config JSON (file or folder); empty = none", empty=True),
     "clip_allow_download": Key(bool, "may open_clip download weights"), "clip_device": string("cpu, cuda, cuda:N, mps or auto"),
     "clip_batch_size": Key(int, "images / texts per encoder batch", 1),
-    "coupling": Key(float, "K of the resonator, per unit time"), "gate_power": Key(float, "p in g(C) = K sign(C)|C|^p", POSITIVE),
-    "noise_level": Key(float, "phase noise sigma, rad / sqrt(time)", 0), "dt": Key(float, "time step", POSITIVE),
+    "coupling": Key(float, "K of the resonator, per unit time", 0), "gate_power": Key(float, "p in g(C) = K sign(C)|C|^p", 1, 16),
+    "noise_level": Key(float, "phase noise sigma, rad / sqrt(time)", 0), "dt": Key(float, "time step", POSITIVE, 1),
     "iterations": Key(int, "steps of a run", 1), "window": Key(float, "fraction of the run the stability and drift use", POSITIVE, 1),
-    "max_coupling_dt": Key(float, "largest coupling*dt allowed", POSITIVE), "max_noise_step": Key(float, "largest noise increment per step (rad)", POSITIVE),
+    "max_coupling_dt": Key(float, "largest coupling*dt allowed", POSITIVE, 0.5), "max_noise_step": Key(float, "largest noise increment per step (rad)", POSITIVE, 0.5),
     "chunk_pairs": Key(int, "pairs per chunk", 1)}
 
 
@@ -218,3 +218,14 @@ SCHEMA["bench"] = {
     "local_log": string("local server log file"), "perf_concurrency": Key(list, "concurrency levels of the perf bench"),
     "seconds_per_call": Key(float, "seconds per model call assumed for the pre-run estimate when the timed first item was cached", POSITIVE),
     "perf_requests": Key(int, "requests per level", 1), "perf_max_tokens": Key(int, "tokens per perf request", 1)}
+
+# %% ../nbs/00_schema.ipynb #3e0d9739
+def check_param(section: str, key: str, value: Any, name: str | None = None) -> Any:
+    "`value` checked against `[section] key`'s declaration (type, range, choices); a ValueError names the parameter (`name`, default `key`)."
+    import numbers
+    if isinstance(value, numbers.Number) and not isinstance(value, (bool, int, float)) and hasattr(value, "item"):
+        value = value.item()   # a NumPy scalar: checked as the Python number it holds
+    try:
+        return SCHEMA[section][key].check(value)
+    except ValueError as e:
+        raise ValueError(f"{name or key} {e}") from None

@@ -17,6 +17,7 @@ from fastcore.basics import patch
 
 from ..simulator import _metrics as _m
 from ._kernels import _full, _planar
+from ..schema import check_param
 from ..settings import settings, seed_sequence, provenance
 
 # %% auto #0
@@ -65,19 +66,14 @@ def controlled_pairs(cosines, dim: int = 512, seed: int | None = None) -> tuple[
     return a, b
 
 # %% ../../nbs/multimodal/01_resonator.ipynb #9e3173c1
-def _param(value, section_key: str, lo: float, hi: float = math.inf, name: str | None = None) -> float:
-    v = getattr(settings().multimodal, section_key) if value is None else value
-    name = name or section_key
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
-        raise ValueError(f"{name} must be a finite number in [{lo}, {hi}], got {v!r}")
-    if not lo <= float(v) <= hi:
-        raise ValueError(f"{name} must lie in [{lo}, {hi}], got {v}")
-    return float(v)
+def _param(value, key: str, name: str | None = None) -> float:
+    "`[multimodal] key` when `value` is None, checked against its one declaration in `por_lab.schema` (named `name`)."
+    return float(check_param("multimodal", key, getattr(settings().multimodal, key) if value is None else value, name))
 
 
 def _step_limits(K: float, sigma: float, dt: float, K_name: str = "coupling_strength") -> None:
     "Refuse K·dt above `max_coupling_dt` and σ√(6 dt) above `max_noise_step`, saying the largest stable dt."
-    kdt, amp = _param(None, "max_coupling_dt", 0, 0.5), _param(None, "max_noise_step", 0, 0.5)
+    kdt, amp = _param(None, "max_coupling_dt"), _param(None, "max_noise_step")
     if K * dt > kdt:
         raise ValueError(f"{K_name} K = {K:g} with dt = {dt:g} gives K*dt = {K * dt:g} > max_coupling_dt = {kdt:g} "
                          f"(beyond it the step stops preserving the order of pairs): the largest stable dt for this K is "
@@ -99,13 +95,12 @@ class MultimodalResonator:
         if coupling is not None and coupling_strength is not None and coupling != coupling_strength:
             raise ValueError(f"coupling_strength and its alias coupling were both given, with different values")
         K_name = "coupling" if coupling is not None else "coupling_strength"
-        self.dt = _param(dt, "dt", 1e-9, 1.0)
-        self.coupling_strength = _param(coupling if coupling is not None else coupling_strength, "coupling", 0.0,
-                                        math.inf, K_name)
-        self.gate_power = _param(gate_power, "gate_power", 1.0, 16.0)
-        self.noise_level = _param(noise_level, "noise_level", 0.0)
+        self.dt = _param(dt, "dt")
+        self.coupling_strength = _param(coupling if coupling is not None else coupling_strength, "coupling", K_name)
+        self.gate_power = _param(gate_power, "gate_power")
+        self.noise_level = _param(noise_level, "noise_level")
         _step_limits(self.coupling_strength, self.noise_level, self.dt, K_name)
-        self.window = _param(window, "window", 1e-9, 1.0)
+        self.window = _param(window, "window")
         if seed is None:
             seed = s.reproducibility.seed
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -197,7 +192,7 @@ def phase_dataset(self: MultimodalResonator):
 
 @patch
 def _w(self: MultimodalResonator, window):
-    return self.window if window is None else _param(window, "window", 1e-9, 1.0)
+    return self.window if window is None else _param(window, "window")
 
 
 @patch

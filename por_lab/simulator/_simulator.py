@@ -17,6 +17,7 @@ from fastcore.basics import patch
 from ._kernels import _advance, _drift, _order
 from ._metrics import Metrics
 from ._coupling import Coupling, Topology, make_coupling, make_topology
+from ..schema import check_param
 from ..settings import seed_sequence, settings
 
 # %% auto #0
@@ -42,17 +43,6 @@ def _check_int(name, v, lo, hi=None) -> int:
     if v < lo or (hi is not None and v > hi):
         raise ValueError(f"{name} must be an integer in [{lo}, {hi if hi is not None else 'inf'}), got {v}")
     return int(v)
-
-
-def _check_real(name, v, lo=-math.inf, strict=False) -> float:
-    if isinstance(v, bool) or not isinstance(v, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {v!r}")
-    v = float(v)
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite (not NaN or inf), got {v}")
-    if (strict and v <= lo) or v < lo:
-        raise ValueError(f"{name} must be {'>' if strict else '>='} {lo:g}, got {v:g}")
-    return v
 
 
 def _alias(name: str, value, alias: str, alias_value):
@@ -134,11 +124,11 @@ class ResonanceSimulator:
         K, nK = _alias("coupling_strength", coupling_strength, "lock_strength", lock_strength)
         H, _ = _alias("coupling_function", coupling_function, "coupling", coupling)
         self.n_oscillators = n = _check_int(nN, pick(N, "chain_length"), 1)
-        self.noise_level = _check_real("noise_level", pick(noise_level, "noise_level"), 0.0)
-        self.coupling_strength = _check_real(nK, pick(K, "lock_strength"))
-        self.frequency_spread = _check_real("frequency_spread", pick(frequency_spread, "frequency_spread"), 0.0)
-        self.frequency_mean = _check_real("frequency_mean", pick(frequency_mean, "frequency_mean"))
-        self.dt = _check_real("dt", pick(dt, "dt"), 0.0, strict=True)
+        self.noise_level = check_param("simulator", "noise_level", pick(noise_level, "noise_level"))   # declared in por_lab.schema
+        self.coupling_strength = check_param("simulator", "lock_strength", pick(K, "lock_strength"), nK)
+        self.frequency_spread = check_param("simulator", "frequency_spread", pick(frequency_spread, "frequency_spread"))
+        self.frequency_mean = check_param("simulator", "frequency_mean", pick(frequency_mean, "frequency_mean"))
+        self.dt = check_param("simulator", "dt", pick(dt, "dt"))
         self.replicas = _check_int("replicas", pick(replicas, "replicas"), 1)
         self.record_every = _check_int("record_every", pick(record_every, "record_every"), 1)
         self.integrator = pick(integrator, "integrator")
