@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # %% auto #0
-__all__ = ['STRICT', 'POSITIVE', 'SCHEMA', 'Key', 'choice', 'string', 'check_param']
+__all__ = ['STRICT', 'POSITIVE', 'SCHEMA', 'RENAMED', 'Key', 'choice', 'string', 'check_param']
 
 # %% ../nbs/00_schema.ipynb #dbdb0c0a
 STRICT = True    # an undeclared key: True = an error, False = a warning
@@ -117,7 +117,7 @@ SCHEMA["multimodal"] = {
     "clip_model_config": string("extra open_clip model-config JSON (file or folder); empty = none", empty=True),
     "clip_allow_download": Key(bool, "may open_clip download weights"), "clip_device": string("cpu, cuda, cuda:N, mps or auto"),
     "clip_batch_size": Key(int, "images / texts per encoder batch", 1),
-    "coupling": Key(float, "K of the resonator, per unit time", 0), "gate_power": Key(float, "p in g(C) = K sign(C)|C|^p", 1, 16),
+    "coupling_strength": Key(float, "K of the resonator, per unit time", 0), "gate_power": Key(float, "p in g(C) = K sign(C)|C|^p", 1, 16),
     "noise_level": Key(float, "phase noise sigma, rad / sqrt(time)", 0), "dt": Key(float, "time step", POSITIVE, 1),
     "iterations": Key(int, "steps of a run", 1), "window": Key(float, "fraction of the run the stability and drift use", POSITIVE, 1),
     "max_coupling_dt": Key(float, "largest coupling*dt allowed", POSITIVE, 0.5), "max_noise_step": Key(float, "largest noise increment per step (rad)", POSITIVE, 0.5),
@@ -229,3 +229,9 @@ def check_param(section: str, key: str, value: Any, name: str | None = None) -> 
         return SCHEMA[section][key].check(value)
     except ValueError as e:
         raise ValueError(f"{name or key} {e}") from None
+
+# %% ../nbs/00_schema.ipynb #a74254a9
+# (section, old key) -> new key
+RENAMED: dict[tuple[str, str], str] = {
+    ("multimodal", "coupling"): "coupling_strength",   # K; `coupling` is the coupling function H in [simulator]
+}

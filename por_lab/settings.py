@@ -205,6 +205,20 @@ def validate(parser: configparser.ConfigParser, origin: dict | None = None) -> N
             except ValueError as e:
                 raise SettingsError(f"{where} = {raw.strip()!r}: {e} ({decl[key].help})") from None
 
+# %% ../nbs/01_settings.ipynb #4e02777d
+def _rename_keys(one: configparser.ConfigParser, f: Path) -> None:
+    "Read a key renamed to the shared vocabulary (`por_lab.schema.RENAMED`) under its new name, with a DeprecationWarning."
+    import warnings
+    from por_lab.schema import RENAMED
+    for (sec, old), new in RENAMED.items():
+        if one.has_option(sec, old):
+            if one.has_option(sec, new):
+                raise SettingsError(f"{f}: [{sec}] sets both {old} and its new name {new}; keep {new}")
+            one.set(sec, new, one.get(sec, old, raw=True))
+            one.remove_option(sec, old)
+            warnings.warn(f"{f}: [{sec}] {old} is now called {new} (the old name is read until por_lab 0.3)",
+                          DeprecationWarning, stacklevel=3)
+
 # %% ../nbs/01_settings.ipynb #c2679366
 def load_settings(path: str | os.PathLike | None = None, root: str | os.PathLike | None = None) -> Settings:
     "Read the project's settings.ini, then `$POR_LAB_SETTINGS` (if set), then `path` (if given); later files win key by key."
@@ -224,9 +238,10 @@ def load_settings(path: str | os.PathLike | None = None, root: str | os.PathLike
             one = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=None)
             one.optionxform = str
             one.read(f, encoding="utf-8")
-            parser.read(f, encoding="utf-8")
         except configparser.Error as e:
             raise SettingsError(f"cannot parse settings file {f}: {e}") from None
+        _rename_keys(one, f)
+        parser.read_dict({sec: {k: one.get(sec, k, raw=True) for k in one.options(sec)} for sec in one.sections()})
         origin.update({(sec, k): f for sec in one.sections() for k in one.options(sec)})
     validate(parser, origin)
     return Settings(root=root, parser=parser, files=files)

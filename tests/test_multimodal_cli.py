@@ -51,7 +51,9 @@ def test_table_warns_about_random_model(ckpt, capsys, monkeypatch):
     (["--image", "data/images/cat.png", "--model", "por-tiny-clip", "--pretrained", "CK"], "--text"),
     (["--image", "data/images/cat.png", "--text", "x", "--model", "no-such-model", "--pretrained", "CK"], "unknown open_clip model"),
     (["--image", "data/images/cat.png", "--text", "x", "--model", "por-tiny-clip", "--pretrained", "CK",
-      "--coupling", "-1"], "coupling"),
+      "--coupling-strength", "-1"], "coupling_strength"),
+    (["--image", "data/images/cat.png", "--text", "x", "--model", "por-tiny-clip", "--pretrained", "CK",
+      "--coupling", "-1"], "coupling"),                      # the seed's flag, still read
 ])
 def test_errors_are_one_line(args, needle, ckpt, capsys, monkeypatch):
     from por_lab.cli import main

@@ -96,7 +96,7 @@ class MultimodalResonator:
             raise ValueError(f"coupling_strength and its alias coupling were both given, with different values")
         K_name = "coupling" if coupling is not None else "coupling_strength"
         self.dt = _param(dt, "dt")
-        self.coupling_strength = _param(coupling if coupling is not None else coupling_strength, "coupling", K_name)
+        self.coupling_strength = _param(coupling if coupling is not None else coupling_strength, "coupling_strength", K_name)
         self.gate_power = _param(gate_power, "gate_power")
         self.noise_level = _param(noise_level, "noise_level")
         _step_limits(self.coupling_strength, self.noise_level, self.dt, K_name)

@@ -7,6 +7,7 @@ Docs: https://por-lab.github.io/por_lab/cli/multimodal.html.md"""
 # %% ../../../nbs/cli/05_multimodal.ipynb #a72d391b
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
@@ -31,7 +32,7 @@ def _cmd_multimodal(args) -> int:
                        model_config=args.clip_model_config)
     ie = load_image_emb(args.image, encoder=enc)
     te = load_text_emb(list(args.text), encoder=enc)
-    kw = {k: v for k, v in dict(coupling=args.coupling, noise_level=args.noise_level, seed=args.seed).items()
+    kw = {k: v for k, v in dict(coupling_strength=args.coupling_strength, noise_level=args.noise_level, seed=args.seed).items()
           if v is not None}
     df = rank_captions(ie, te, args.text, n=args.iterations, **kw)
     info = dict(enc.info, image=str(args.image), **df.attrs)
@@ -41,7 +42,7 @@ def _cmd_multimodal(args) -> int:
     if info.get("random_weights"):
         print("NOTE: random-weight CLIP model: these numbers mean nothing", file=sys.stderr)
     print(f"image {args.image}  model {info['model']}  weights {info['weights']}")
-    print(f"coupling {df.attrs['coupling']:g}  noise {df.attrs['noise_level']:g}  iterations {df.attrs['iterations']}"
+    print(f"coupling_strength {df.attrs['coupling']:g}  noise {df.attrs['noise_level']:g}  iterations {df.attrs['iterations']}"
           f"  dt {df.attrs['dt']:g}")
     import pandas as pd
     with pd.option_context("display.width", 200, "display.max_colwidth", 60, "display.float_format", "{:.4f}".format):
@@ -65,7 +66,9 @@ def register(subparsers, perf_subparsers) -> None:
     p.add_argument("--image", required=True, help="image file (PNG, JPEG, ...)")
     p.add_argument("--text", action="append", default=[], help="a caption (repeat for several)")
     add_flags(p, "multimodal", *_CLIP_FLAGS, flags=_CLIP_FLAGS)
-    add_flags(p, "multimodal", "coupling", "noise_level", "iterations")
+    add_flags(p, "multimodal", "coupling_strength", "noise_level", "iterations")
+    p.add_argument("--coupling", dest="coupling_strength", type=p._option_string_actions["--coupling-strength"].type,
+                   default=None, help=argparse.SUPPRESS)   # the seed's name, read until por_lab 0.3 (hidden: in `simulate` it is H)
     add_flags(p, "reproducibility", "seed")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_multimodal)
