@@ -79,13 +79,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
 
 # %% ../nbs/00_schema.ipynb #6aa92024
 SCHEMA["simulator"] = {
-    "chain_length": Key(int, "N, the number of oscillators", 1), "noise_level": Key(float, "sigma, rad / sqrt(time)", 0),
-    "lock_strength": Key(float, "K, coupling strength, rad / time"), "frequency_mean": Key(float, "mean natural frequency"),
+    "n_oscillators": Key(int, "N, the number of oscillators", 1), "noise_level": Key(float, "sigma, rad / sqrt(time)", 0),
+    "coupling_strength": Key(float, "K, coupling strength, rad / time"), "frequency_mean": Key(float, "mean natural frequency"),
     "frequency_spread": Key(float, "spread of natural frequencies", 0),
     "frequency_distribution": choice(("gaussian", "lorentzian", "uniform"), "distribution of natural frequencies"),
     "frequency_sampling": choice(("random", "quantile"), "random draws or deterministic quantiles"),
     "topology": choice(("chain", "ring", "all"), "who couples to whom"),
-    "coupling": Key((str, dict), "H(delta): 'sin', 'sakaguchi:ALPHA' or {'sin': [...], 'cos': [...]}"),
+    "coupling_function": Key((str, dict), "H(delta): 'sin', 'sakaguchi:ALPHA' or {'sin': [...], 'cos': [...]}"),
     "dt": Key(float, "time step", POSITIVE), "integrator": choice(("euler_maruyama", "heun"), "SDE integrator"),
     "replicas": Key(int, "independent replicas per run", 1), "record_every": Key(int, "record every n-th step", 1),
     "initial_phases": choice(("random", "zero"), "initial phases"), "n_steps": Key(int, "steps of `por-lab simulate`", 1)}
@@ -94,7 +94,7 @@ SCHEMA["simulator"] = {
 SCHEMA["simulator.perf"] = {
     "sizes": Key(list, "oscillator counts timed"), "steps": Key(int, "steps per timing", 1), "repeats": Key(int, "timing repeats", 1),
     "big_n": Key(int, "size of the O(N) all-to-all run", 1), "sweep_points": Key(int, "points of the sweep speed-up test", 1),
-    "sweep_steps": Key(int, "steps per sweep point", 1), "sweep_chain_length": Key(int, "N per sweep point", 1)}
+    "sweep_steps": Key(int, "steps per sweep point", 1), "sweep_n_oscillators": Key(int, "N per sweep point", 1)}
 
 
 SCHEMA["metrics"] = {
@@ -132,8 +132,8 @@ SCHEMA["multimodal.perf"] = {
 
 SCHEMA["dashboard"] = {
     "address": string("server address (127.0.0.1 = this machine only)"), "port": Key(int, "server port; 0 = any free port", 0, 65535),
-    "chain_length_min": Key(int, "smallest N on the simulator page", 1), "chain_length_max": Key(int, "largest N", 1),
-    "noise_level_max": Key(float, "largest sigma", 0), "lock_strength_min": Key(float, "smallest K"), "lock_strength_max": Key(float, "largest K"),
+    "n_oscillators_min": Key(int, "smallest N on the simulator page", 1), "n_oscillators_max": Key(int, "largest N", 1),
+    "noise_level_max": Key(float, "largest sigma", 0), "coupling_strength_min": Key(float, "smallest K"), "coupling_strength_max": Key(float, "largest K"),
     "frequency_spread_max": Key(float, "largest frequency spread", 0), "dt_min": Key(float, "smallest dt", POSITIVE), "dt_max": Key(float, "largest dt", POSITIVE),
     "steps_min": Key(int, "fewest steps", 1), "steps_max": Key(int, "most steps", 1), "steps": Key(int, "default steps", 1),
     "seed_max": Key(int, "largest seed", 0), "coupling_max_harmonics": Key(int, "most harmonics of H", 1),
@@ -233,5 +233,9 @@ def check_param(section: str, key: str, value: Any, name: str | None = None) -> 
 # %% ../nbs/00_schema.ipynb #a74254a9
 # (section, old key) -> new key
 RENAMED: dict[tuple[str, str], str] = {
-    ("multimodal", "coupling"): "coupling_strength",   # K; `coupling` is the coupling function H in [simulator]
+    ("multimodal", "coupling"): "coupling_strength",   # K of the resonator
+    ("simulator", "chain_length"): "n_oscillators", ("simulator", "lock_strength"): "coupling_strength",
+    ("simulator", "coupling"): "coupling_function", ("simulator.perf", "sweep_chain_length"): "sweep_n_oscillators",
+    ("dashboard", "chain_length_min"): "n_oscillators_min", ("dashboard", "chain_length_max"): "n_oscillators_max",
+    ("dashboard", "lock_strength_min"): "coupling_strength_min", ("dashboard", "lock_strength_max"): "coupling_strength_max",
 }

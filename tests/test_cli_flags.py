@@ -63,7 +63,7 @@ def test_settings_flags_come_from_the_schema():
     "The areas that moved to add_flags keep their setting flags there (help says where the default lives)."
     p = build_parser()
     made = {(cmd, a.dest): a.setting for cmd, a in _walk(p) if getattr(a, "setting", None)}
-    for cmd, dest, setting in [("por-lab simulate", "chain_length", ("simulator", "chain_length")),
+    for cmd, dest, setting in [("por-lab simulate", "n_oscillators", ("simulator", "n_oscillators")),
                                ("por-lab simulate", "n_steps", ("simulator", "n_steps")),
                                ("por-lab sweep", "n_steps", ("sweep", "n_steps")),
                                ("por-lab perf simulator", "steps", ("simulator.perf", "steps")),

@@ -140,18 +140,18 @@ def test_simulator_page_runs_changes_cancels_and_refuses(server, page):
     metrics_before = text(page, "sim-metrics")
     assert "coherence" in metrics_before
 
-    set_input(page, "lock_strength", 0.0)
+    set_input(page, "coupling_strength", 0.0)
     set_input(page, "frequency_spread", 0.3)
     page.locator(".run-button button").click()
     page.locator(".sim-status").get_by_text(re.compile(r"Run 2 .*K = 0,")).wait_for(timeout=60_000)
     page.wait_for_timeout(500)
     after = plot(page, "plot-r").screenshot()
-    assert after != before, "the r(t) plot did not change after Run with another lock_strength"
+    assert after != before, "the r(t) plot did not change after Run with another coupling_strength"
     assert text(page, "sim-metrics") != metrics_before
     page.screenshot(path=SHOTS / "dashboard_simulator_rerun.png", full_page=True)
 
     # a long run shows progress and can be cancelled
-    set_input(page, "chain_length", 2000)
+    set_input(page, "n_oscillators", 2000)
     set_input(page, "steps", LONG_STEPS)
     page.locator(".run-button button").click()
     page.locator(".sim-status").get_by_text(re.compile(r"Running: step")).wait_for(timeout=30_000)
@@ -160,9 +160,9 @@ def test_simulator_page_runs_changes_cancels_and_refuses(server, page):
     page.locator(".sim-status").get_by_text(re.compile(r"cancelled at step [\d,]+ of " + f"{LONG_STEPS:,}")).wait_for(timeout=30_000)
 
     # out of range: refused with a message, nothing run
-    set_input(page, "chain_length", 100000)
+    set_input(page, "n_oscillators", 100000)
     page.locator(".run-button button").click()
-    page.get_by_text(re.compile("chain_length = 100000 is outside the allowed range")).wait_for(timeout=20_000)
+    page.get_by_text(re.compile("n_oscillators = 100000 is outside the allowed range")).wait_for(timeout=20_000)
     assert "[2, 4096]" in text(page, "por-message")
     page.screenshot(path=SHOTS / "dashboard_simulator_bad_input.png")
     assert not page.errors, page.errors

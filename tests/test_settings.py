@@ -55,13 +55,13 @@ def test_wheel_works_outside_the_project(tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     code = ("import por_lab, por_lab.settings as s; cfg = s.settings(); "
-            "print(por_lab.__file__); print(cfg.files[0]); print(cfg.root); print(cfg.sonate.gravity_decay, cfg.simulator.chain_length)")
+            "print(por_lab.__file__); print(cfg.files[0]); print(cfg.root); print(cfg.sonate.gravity_decay, cfg.simulator.n_oscillators)")
     env = {k: v for k, v in os.environ.items() if k not in ("POR_LAB_ROOT", "POR_LAB_SETTINGS")} | {"PYTHONPATH": str(target)}
     r = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
     mod, first, root, values = r.stdout.strip().splitlines()
     assert mod.startswith(str(target)) and first == str(target / "por_lab" / "settings.ini") and root == str(elsewhere)
-    assert values == f"{settings().sonate.gravity_decay} {settings().simulator.chain_length}"
+    assert values == f"{settings().sonate.gravity_decay} {settings().simulator.n_oscillators}"
     r = subprocess.run([sys.executable, "-c", "from por_lab.cli import main; main(['--help'])"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "COMMAND" in r.stdout, r.stderr[-2000:]
 

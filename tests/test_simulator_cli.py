@@ -53,7 +53,8 @@ def test_sweep_yaml_grid_on_a_local_cluster(tmp_path):
 
 
 @pytest.mark.parametrize("args, words", [
-    (["simulate", "--chain-length", "0"], "chain_length"),
+    (["simulate", "--n-oscillators", "0"], "n_oscillators"),
+    (["simulate", "--chain-length", "0"], "n_oscillators"),          # the seed's flag, still read
     (["simulate", "--dt", "nan"], "dt"),
     (["simulate", "--topology", "star"], "topology"),
     (["sweep", "--grid", "lock_strength"], "NAME=V1"),

@@ -15,7 +15,7 @@ from ..schema import SCHEMA, Key
 from ..settings import SettingsError, parse_value, settings
 
 # %% auto #0
-__all__ = ['add_flags', 'resolve', 'add_signature_flags']
+__all__ = ['add_flags', 'resolve', 'add_flag_aliases', 'add_signature_flags']
 
 # %% ../../nbs/cli/01_flags.ipynb #aba2ba54
 def _converter(section: str, key: str, decl: Key) -> Callable[[str], Any]:
@@ -65,6 +65,13 @@ def resolve(args: argparse.Namespace, section: str, *keys: str) -> dict[str, Any
     "The values of `keys`: the flag when given, else the current setting (typed by the schema)."
     sec = settings()[section]
     return {k: getattr(args, k) if getattr(args, k, None) is not None else getattr(sec, k) for k in keys}
+
+# %% ../../nbs/cli/01_flags.ipynb #53aa0092
+def add_flag_aliases(parser: argparse.ArgumentParser, aliases: dict[str, str]) -> None:
+    "For each `{old flag: new flag}`, accept `old` as `new` (same dest and type), hidden from --help."
+    for old, new in aliases.items():
+        act = parser._option_string_actions[new]   # the new flag must exist: a programming error otherwise
+        parser.add_argument(old, dest=act.dest, type=act.type, default=None, help=argparse.SUPPRESS)
 
 # %% ../../nbs/cli/01_flags.ipynb #3fd7c395
 def add_signature_flags(parser: argparse.ArgumentParser, fn: Callable, section: str, exclude: tuple = ()) -> list[str]:

@@ -60,32 +60,32 @@ def parse_coupling(text: Any):
     else:
         s = str(text or "").strip()
         if not s:
-            raise InputError("coupling is empty: write sin, sakaguchi:ALPHA or {\"sin\": [1.0], \"cos\": [0.0]}")
+            raise InputError("coupling_function is empty: write sin, sakaguchi:ALPHA or {\"sin\": [1.0], \"cos\": [0.0]}")
         if s.startswith("{"):
             try:
                 spec = json.loads(s)
             except json.JSONDecodeError as e:
-                raise InputError(f"coupling is not valid JSON ({e.msg} at character {e.pos})") from None
+                raise InputError(f"coupling_function is not valid JSON ({e.msg} at character {e.pos})") from None
         else:
             spec = s
     try:
         c = make_coupling(spec)
     except (ValueError, TypeError) as e:
-        raise InputError(f"coupling: {e}") from None
+        raise InputError(f"coupling_function: {e}") from None
     if c.harmonics > int(limits()["coupling_max_harmonics"]):
-        raise InputError(f"coupling has {c.harmonics} harmonics; at most {limits()['coupling_max_harmonics']} are allowed here")
+        raise InputError(f"coupling_function has {c.harmonics} harmonics; at most {limits()['coupling_max_harmonics']} are allowed here")
     return spec
 
 # %% ../../nbs/dashboard/01_inputs.ipynb #e6c06320
-def check_simulation_inputs(chain_length, noise_level, lock_strength, topology, coupling, steps, seed,
+def check_simulation_inputs(n_oscillators, noise_level, coupling_strength, topology, coupling_function, steps, seed,
                             frequency_spread=None, dt=None) -> dict:
     "Check the simulator page's inputs against `[dashboard]`; returns the simulator's keyword arguments plus `steps`."
     L = limits()
     d = settings().simulator.as_dict()
     out = {
-        "chain_length": check_number("chain_length", chain_length, L["chain_length_min"], L["chain_length_max"], True),
+        "n_oscillators": check_number("n_oscillators", n_oscillators, L["n_oscillators_min"], L["n_oscillators_max"], True),
         "noise_level": check_number("noise_level", noise_level, 0.0, L["noise_level_max"]),
-        "lock_strength": check_number("lock_strength", lock_strength, L["lock_strength_min"], L["lock_strength_max"]),
+        "coupling_strength": check_number("coupling_strength", coupling_strength, L["coupling_strength_min"], L["coupling_strength_max"]),
         "frequency_spread": check_number("frequency_spread", d["frequency_spread"] if frequency_spread is None else frequency_spread,
                                          0.0, L["frequency_spread_max"]),
         "dt": check_number("dt", d["dt"] if dt is None else dt, L["dt_min"], L["dt_max"]),
@@ -95,10 +95,10 @@ def check_simulation_inputs(chain_length, noise_level, lock_strength, topology, 
     if topology not in TOPOLOGY_CHOICES:
         raise InputError(f"topology must be one of {', '.join(TOPOLOGY_CHOICES)}, got {topology!r}")
     out["topology"] = topology
-    out["coupling"] = parse_coupling(coupling)
-    work = out["chain_length"] * steps
+    out["coupling_function"] = parse_coupling(coupling_function)
+    work = out["n_oscillators"] * steps
     if work > L["max_work"]:
-        raise InputError(f"chain_length × steps = {work:,} oscillator-steps is more than this page runs "
+        raise InputError(f"n_oscillators × steps = {work:,} oscillator-steps is more than this page runs "
                          f"({L['max_work']:,}); use fewer steps or oscillators, or `por-lab simulate` for big runs")
     out["record_every"] = max(1, math.ceil(steps / int(L["max_frames"])))
     out["steps"] = steps

@@ -108,14 +108,14 @@ def _inputs(pn) -> dict:
     d, L = settings().simulator.as_dict(), limits()
     num = lambda name, value, step: pn.widgets.FloatInput(name=name, value=float(value), step=step, width=150)
     inputs = {
-        "chain_length": pn.widgets.IntInput(name="chain_length (N)", value=int(d["chain_length"]), step=16, width=150),
+        "n_oscillators": pn.widgets.IntInput(name="n_oscillators (N)", value=int(d["n_oscillators"]), step=16, width=150),
         "noise_level": num("noise_level (σ)", d["noise_level"], 0.01),
-        "lock_strength": num("lock_strength (K)", d["lock_strength"], 0.05),
+        "coupling_strength": num("coupling_strength (K)", d["coupling_strength"], 0.05),
         "frequency_spread": num("frequency_spread", d["frequency_spread"], 0.01),
         "dt": num("dt", d["dt"], 0.01),
         "topology": pn.widgets.Select(name="topology", options=list(TOPOLOGY_CHOICES),
                                       value=d["topology"] if d["topology"] in TOPOLOGY_CHOICES else "chain", width=150),
-        "coupling": pn.widgets.TextInput(name="coupling H(Δ)", value=d["coupling"] if isinstance(d["coupling"], str) else json.dumps(d["coupling"]), width=200),
+        "coupling_function": pn.widgets.TextInput(name="coupling_function H(Δ)", value=d["coupling_function"] if isinstance(d["coupling_function"], str) else json.dumps(d["coupling_function"]), width=200),
         "steps": pn.widgets.IntInput(name="steps", value=int(L["steps"]), step=500, width=150),
         "seed": pn.widgets.IntInput(name="seed", value=settings().reproducibility.seed, width=150),
     }
@@ -166,8 +166,8 @@ def _show(self: SimulatorPage, run: SimulationRun, t0: float, cancelled: bool):
         self.r_pane.object = run.r_plot().opts(title=f"order parameter r(t), run {self.runs}")
         self.raster_pane.object = run.raster()
     self.metrics_pane.object = metrics_markdown(run.metrics())
-    what = (f"N = {p['chain_length']}, K = {p['lock_strength']:g}, σ = {p['noise_level']:g}, spread = {p['frequency_spread']:g}, "
-            f"{p['topology']}, H = {p['coupling'] if isinstance(p['coupling'], str) else json.dumps(p['coupling'])}, seed = {p['seed']}")
+    what = (f"N = {p['n_oscillators']}, K = {p['coupling_strength']:g}, σ = {p['noise_level']:g}, spread = {p['frequency_spread']:g}, "
+            f"{p['topology']}, H = {p['coupling_function'] if isinstance(p['coupling_function'], str) else json.dumps(p['coupling_function'])}, seed = {p['seed']}")
     end = (f"cancelled at step {run.done:,} of {run.steps:,}: showing the partial run" if cancelled
            else f"{run.done:,} steps in {time.perf_counter() - t0:.2f} s")
     self.status.object = f"**Run {self.runs}** ({what}): {end}."
@@ -218,13 +218,13 @@ def view(self: SimulatorPage):
     pn = _pn()
     L = limits()
     help_ = pn.pane.Markdown(
-        f"Allowed: N in [{L['chain_length_min']}, {L['chain_length_max']}], σ in [0, {L['noise_level_max']:g}], "
-        f"K in [{L['lock_strength_min']:g}, {L['lock_strength_max']:g}], steps in [{L['steps_min']}, {L['steps_max']:,}], "
+        f"Allowed: N in [{L['n_oscillators_min']}, {L['n_oscillators_max']}], σ in [0, {L['noise_level_max']:g}], "
+        f"K in [{L['coupling_strength_min']:g}, {L['coupling_strength_max']:g}], steps in [{L['steps_min']}, {L['steps_max']:,}], "
         f"N × steps ≤ {L['max_work']:,}. H(Δ): `sin`, `sakaguchi:ALPHA` or `{{\"sin\": [1, 0.5], \"cos\": [0.2]}}`.",
         sizing_mode="stretch_width", styles={"font-size": "85%"})
     i = self.inputs
-    inputs = pn.Column(pn.Row(i["chain_length"], i["lock_strength"], i["noise_level"], i["frequency_spread"], i["dt"]),
-                       pn.Row(i["topology"], i["coupling"], i["steps"], i["seed"]),
+    inputs = pn.Column(pn.Row(i["n_oscillators"], i["coupling_strength"], i["noise_level"], i["frequency_spread"], i["dt"]),
+                       pn.Row(i["topology"], i["coupling_function"], i["steps"], i["seed"]),
                        pn.Row(self.run_button, self.cancel_button, self.progress), help_, self.message, self.status,
                        sizing_mode="stretch_width")
     return pn.Column(inputs, pn.Row(self.r_pane, self.metrics_pane, sizing_mode="stretch_width"), self.raster_pane,

@@ -123,9 +123,9 @@ class ResonanceSimulator:
         N, nN = _alias("n_oscillators", n_oscillators, "chain_length", chain_length)
         K, nK = _alias("coupling_strength", coupling_strength, "lock_strength", lock_strength)
         H, _ = _alias("coupling_function", coupling_function, "coupling", coupling)
-        self.n_oscillators = n = _check_int(nN, pick(N, "chain_length"), 1)
+        self.n_oscillators = n = _check_int(nN, pick(N, "n_oscillators"), 1)
         self.noise_level = check_param("simulator", "noise_level", pick(noise_level, "noise_level"))   # declared in por_lab.schema
-        self.coupling_strength = check_param("simulator", "lock_strength", pick(K, "lock_strength"), nK)
+        self.coupling_strength = check_param("simulator", "coupling_strength", pick(K, "coupling_strength"), nK)
         self.frequency_spread = check_param("simulator", "frequency_spread", pick(frequency_spread, "frequency_spread"))
         self.frequency_mean = check_param("simulator", "frequency_mean", pick(frequency_mean, "frequency_mean"))
         self.dt = check_param("simulator", "dt", pick(dt, "dt"))
@@ -135,7 +135,7 @@ class ResonanceSimulator:
         if self.integrator not in INTEGRATORS:
             raise ValueError(f"integrator must be one of {INTEGRATORS}, got {self.integrator!r}")
         self.seed = _check_int("seed", settings().reproducibility.seed if seed is None else seed, 0)
-        self.coupling_function: Coupling = make_coupling(pick(H, "coupling"))
+        self.coupling_function: Coupling = make_coupling(pick(H, "coupling_function"))
         self.topology: Topology = make_topology(pick(topology, "topology"), n)
         self._check_step()
         self.record_phases = bool(record_phases)

@@ -118,12 +118,12 @@ def bench_compile_cache() -> dict:
     return out
 
 
-def bench_sweep(points: int, chain_length: int, steps: int, workers=(1, 2), repeats: int = 2) -> dict:
+def bench_sweep(points: int, n_oscillators: int, steps: int, workers=(1, 2), repeats: int = 2) -> dict:
     "Best-of-`repeats` wall time of a `points`-point ring sweep on LocalClusters of 1 and 2 worker processes (start-up excluded)."
     from por_lab.simulator._sweep import dask_client, sweep
-    grid = {"lock_strength": list(np.linspace(0.0, 1.5, points))}
-    base = {"chain_length": chain_length, "topology": "ring", "frequency_spread": 0.2, "noise_level": 0.05}
-    out = {"points": points, "chain_length": chain_length, "steps": steps, "repeats": repeats}
+    grid = {"coupling_strength": list(np.linspace(0.0, 1.5, points))}
+    base = {"n_oscillators": n_oscillators, "topology": "ring", "frequency_spread": 0.2, "noise_level": 0.05}
+    out = {"points": points, "n_oscillators": n_oscillators, "steps": steps, "repeats": repeats}
     results = {}
     for w in workers:
         with dask_client(scheduler="", workers=w) as client:
@@ -141,7 +141,7 @@ def bench_sweep(points: int, chain_length: int, steps: int, workers=(1, 2), repe
 
 # %% ../../nbs/simulator/06_perf.ipynb #186c4888
 def benchmark(sizes=None, steps=None, repeats=None, big_n=None, sweep_points=None, sweep_steps=None,
-              sweep_chain_length=None, parts=("kernels", "big", "cache", "sweep")) -> dict:
+              sweep_n_oscillators=None, parts=("kernels", "big", "cache", "sweep")) -> dict:
     "The whole simulator benchmark as a JSON-ready dict (defaults: settings.ini [simulator.perf])."
     cfg = settings().simulator_perf
     pick = lambda v, k: getattr(cfg, k) if v is None else v
@@ -162,7 +162,7 @@ def benchmark(sizes=None, steps=None, repeats=None, big_n=None, sweep_points=Non
     if "cache" in parts:
         res["compile_cache"] = bench_compile_cache()
     if "sweep" in parts:
-        res["sweep"] = bench_sweep(int(pick(sweep_points, "sweep_points")), int(pick(sweep_chain_length, "sweep_chain_length")),
+        res["sweep"] = bench_sweep(int(pick(sweep_points, "sweep_points")), int(pick(sweep_n_oscillators, "sweep_n_oscillators")),
                                    int(pick(sweep_steps, "sweep_steps")), repeats=repeats)
     res["machine"]["load_average_1min_after"] = os.getloadavg()[0]
     res["provenance"] = provenance()

@@ -7,11 +7,10 @@ Docs: https://por-lab.github.io/por_lab/cli/multimodal.html.md"""
 # %% ../../../nbs/cli/05_multimodal.ipynb #a72d391b
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
-from .._flags import add_flags
+from .._flags import add_flag_aliases, add_flags
 
 # %% auto #0
 __all__ = ['register']
@@ -67,8 +66,7 @@ def register(subparsers, perf_subparsers) -> None:
     p.add_argument("--text", action="append", default=[], help="a caption (repeat for several)")
     add_flags(p, "multimodal", *_CLIP_FLAGS, flags=_CLIP_FLAGS)
     add_flags(p, "multimodal", "coupling_strength", "noise_level", "iterations")
-    p.add_argument("--coupling", dest="coupling_strength", type=p._option_string_actions["--coupling-strength"].type,
-                   default=None, help=argparse.SUPPRESS)   # the seed's name, read until por_lab 0.3 (hidden: in `simulate` it is H)
+    add_flag_aliases(p, {"--coupling": "--coupling-strength"})   # the seed's flag, read until por_lab 0.3
     add_flags(p, "reproducibility", "seed")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_multimodal)

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from .._flags import add_flags, resolve
+from .._flags import add_flag_aliases, add_flags, resolve
 from ...errors import CliError
 
 PERF_PARTS = ("kernels", "big", "cache", "sweep")  # the parts of `por-lab perf simulator` (por_lab.simulator.perf)
@@ -20,7 +20,7 @@ PERF_PARTS = ("kernels", "big", "cache", "sweep")  # the parts of `por-lab perf 
 __all__ = ['PERF_PARTS', 'SIM_KEYS', 'parse_axis', 'register']
 
 # %% ../../../nbs/cli/02_simulator.ipynb #d9fcd76b
-SIM_KEYS = ("chain_length", "noise_level", "lock_strength", "topology", "coupling", "frequency_spread", "frequency_mean",
+SIM_KEYS = ("n_oscillators", "noise_level", "coupling_strength", "topology", "coupling_function", "frequency_spread", "frequency_mean",
             "frequency_distribution", "frequency_sampling", "dt", "integrator", "initial_phases")  # flags from [simulator]
 
 
@@ -142,6 +142,8 @@ def _perf(args) -> int:
 # %% ../../../nbs/cli/02_simulator.ipynb #9145b3d7
 def _add_sim_flags(p) -> None:
     add_flags(p.add_argument_group("simulator parameters (defaults: settings.ini [simulator])"), "simulator", *SIM_KEYS)
+    add_flag_aliases(p, {"--chain-length": "--n-oscillators", "--lock-strength": "--coupling-strength",
+                         "--coupling": "--coupling-function"})   # the seed's flags, read until por_lab 0.3
 
 
 def _simulate_parser(sub) -> None:
