@@ -8,10 +8,10 @@ Docs: https://por-lab.github.io/por_lab/cli/cli.html.md"""
 __all__ = []
 
 # %% ../../nbs/cli/00_cli.ipynb #97eb0891
-from ._flags import add_flags, resolve, add_signature_flags
+from ._flags import add_flags, resolve, add_flag_aliases, add_signature_flags
 from ._main import COMMAND_AREAS, OneLineParser, build_parser, main
 from ._main import _entry  # the console script (pyproject.toml [project.scripts]: por-lab = por_lab.cli:_entry)
 from ..errors import CliError  # kept importable from here, as in por_lab 0.1
 
-__all__ = ['COMMAND_AREAS', 'OneLineParser', 'add_flags', 'add_signature_flags', 'build_parser', 'main',
+__all__ = ['COMMAND_AREAS', 'OneLineParser', 'add_flag_aliases', 'add_flags', 'add_signature_flags', 'build_parser', 'main',
     'resolve']
