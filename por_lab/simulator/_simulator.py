@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from typing import Any
 
 import numpy as np
@@ -101,7 +102,7 @@ def largest_stable_dt(coupling_strength: float, coupling_function: Coupling, top
     a, b = coupling_function.coefficients()
     m = np.arange(1, a.size + 1)
     rate = abs(coupling_strength) * float((m * (np.abs(a) + np.abs(b))).sum()) * laplacian_max_eigenvalue(topology)
-    return math.inf if rate == 0 else 2.0 / rate
+    return math.inf if rate <= 2.0 / sys.float_info.max else 2.0 / rate   # K = 0, or so weak that 2 / rate overflows
 
 # %% ../../nbs/simulator/03_simulator.ipynb #3f75dadd
 class ResonanceSimulator:
