@@ -179,7 +179,7 @@ def test_sweeps_page_opens_a_sweep(server, page, files):
     page.locator(".sweep-open button").click()
     for css in ("plot-heatmap", "plot-slice"):
         assert non_blank(plot(page, css).screenshot()), f"{css} is blank"
-    assert "lock_strength (4)" in text(page, "sweep-info")
+    assert "coupling_strength (4)" in text(page, "sweep-info")
     page.screenshot(path=SHOTS / "dashboard_sweeps.png", full_page=True)
     assert not page.errors, page.errors
 

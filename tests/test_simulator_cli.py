@@ -19,11 +19,11 @@ def por_lab(*args, timeout=300):
 
 
 def test_simulate_json_has_every_metric():
-    r = por_lab("simulate", "--chain-length", "32", "--lock-strength", "0.8", "--topology", "ring",
+    r = por_lab("simulate", "--n-oscillators", "32", "--coupling-strength", "0.8", "--topology", "ring",
                 "--replicas", "2", "--steps", "120", "--format", "json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert out["parameters"]["chain_length"] == 32 and out["parameters"]["topology"] == "ring"
+    assert out["parameters"]["n_oscillators"] == 32 and out["parameters"]["coupling_strength"] == 0.8 and out["parameters"]["topology"] == "ring"
     m = out["metrics"]
     for k in ("coherence", "stability", "phase_drift", "por_score", "locked"):
         assert len(m[k]) == 2, k
@@ -48,7 +48,7 @@ def test_sweep_yaml_grid_on_a_local_cluster(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "sweep" in r.stderr            # the progress bar
     ds = load_sweep(out)
-    assert ds.coherence.dims == ("lock_strength", "noise_level", "replica")
+    assert ds.coherence.dims == ("coupling_strength", "noise_level", "replica")   # the grid file's seed name, swept as K
     assert list(ds.noise_level.values) == [0.0, 0.2]
 
 
@@ -89,4 +89,4 @@ def test_shipped_example_grid_runs(capsys):
                  "--record-every", "4", "--replicas", "1", "--scheduler", "synchronous", "--quiet",
                  "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert len(rows) == 6 * 3 and {"lock_strength", "noise_level", "coherence", "por_score"} <= set(rows[0])
+    assert len(rows) == 6 * 3 and {"coupling_strength", "noise_level", "coherence", "por_score"} <= set(rows[0])

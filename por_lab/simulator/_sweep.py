@@ -75,6 +75,17 @@ def _check_names(names, base):
         if k not in SWEEPABLE:
             raise ValueError(f"cannot sweep or set {k!r}; sweepable parameters: {', '.join(SWEEPABLE)}")
 
+# %% ../../nbs/simulator/05_sweep.ipynb #63216945
+def _shared_names(names: list, pts: list[dict], base: dict) -> tuple[list, list[dict], dict]:
+    "Names, points and base with every seed alias replaced by its shared name (`ALIASES`); one quantity given twice is an error."
+    from por_lab.simulator._simulator import ALIASES
+    rename = lambda k: ALIASES.get(k, k)
+    both = [k for k in set(map(rename, names)) & set(map(rename, base))] + \
+           [rename(k) for k in names if rename(k) != k and rename(k) in names] + [rename(k) for k in base if rename(k) != k and rename(k) in base]
+    if both:
+        raise ValueError(f"{', '.join(sorted(set(both)))} is given twice (under its name and the seed's, or in grid and base)")
+    return [rename(k) for k in names], [{rename(k): v for k, v in p.items()} for p in pts], {rename(k): v for k, v in base.items()}
+
 # %% ../../nbs/simulator/05_sweep.ipynb #61bb2d49
 @contextmanager
 def dask_client(scheduler: str | None = None, workers: int | None = None):
@@ -123,6 +134,7 @@ def sweep(grid: dict | None = None, points: Iterable[dict] | None = None, *, bas
     seed = int(settings().reproducibility.seed if seed is None else seed)
     names, values, pts = _points(grid, points)
     _check_names(names, base)
+    names, pts, base = _shared_names(names, pts, base)   # dims under the shared names, whatever alias was typed
     tasks = []
     for p in pts:
         s = seed if common_random_numbers else int(
