@@ -43,18 +43,22 @@ _API = {
 __all__ = sorted(_API) + ["__version__"]
 
 # %% ../nbs/07_api.ipynb #325607c0
-def __getattr__(name: str):
-    "Load a curated name on first use (PEP 562)."
-    mod = _API.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'por_lab' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(mod), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
+def _lazy(module_globals: dict, table: dict[str, str]):
+    "A package's PEP 562 `__getattr__` and `__dir__` that load `table`'s names (name -> module) on first use."
+    def __getattr__(name: str):
+        mod = table.get(name)
+        if mod is None:
+            raise AttributeError(f"module {module_globals['__name__']!r} has no attribute {name!r}")
+        value = getattr(_importlib.import_module(mod), name)
+        module_globals[name] = value  # later lookups skip __getattr__
+        return value
+
+    def __dir__():
+        return sorted(set(module_globals) | set(table))
+    return __getattr__, __dir__
 
 
-def __dir__():
-    return sorted(set(globals()) | set(_API))
+__getattr__, __dir__ = _lazy(globals(), _API)   # the curated names, loaded on first use
 
 # %% ../nbs/07_api.ipynb #39ceab8a
 import importlib.abc as _abc

@@ -16,7 +16,7 @@ __all__ = ['STRICT', 'POSITIVE', 'SCHEMA', 'RENAMED', 'Key', 'choice', 'string',
 
 # %% ../nbs/00_schema.ipynb #dbdb0c0a
 STRICT = True    # an undeclared key: True = an error, False = a warning
-POSITIVE = 1e-12  # "greater than zero" as an inclusive bound (shown as an open interval, (0, ...))
+POSITIVE = 1e-12  # a `lo` meaning "greater than zero": checked as value > 0, shown as the open interval (0, ...)
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,8 @@ class Key:
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"must be a finite number, got {value!r}")
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
+            low_bad = value <= 0 if self.lo == POSITIVE else (self.lo is not None and value < self.lo)
+            if low_bad or (self.hi is not None and value > self.hi):
                 low = "(-inf" if self.lo is None else "(0" if self.lo == POSITIVE else f"[{self.lo:g}"
                 raise ValueError(f"must be in {low}, {'inf)' if self.hi is None else f'{self.hi:g}]'}, got {value!r}")
         if self.choices is not None and value not in self.choices:

@@ -207,7 +207,7 @@ def validate(parser: configparser.ConfigParser, origin: dict | None = None) -> N
 
 # %% ../nbs/01_settings.ipynb #4e02777d
 def _rename_keys(one: configparser.ConfigParser, f: Path) -> None:
-    "Read a key renamed to the shared vocabulary (`por_lab.schema.RENAMED`) under its new name, with a DeprecationWarning."
+    "Read a key renamed to the shared vocabulary (`por_lab.schema.RENAMED`) under its new name, with a FutureWarning."
     import warnings
     from por_lab.schema import RENAMED
     for (sec, old), new in RENAMED.items():
@@ -217,7 +217,7 @@ def _rename_keys(one: configparser.ConfigParser, f: Path) -> None:
             one.set(sec, new, one.get(sec, old, raw=True))
             one.remove_option(sec, old)
             warnings.warn(f"{f}: [{sec}] {old} is now called {new} (the old name is read until por_lab 0.3)",
-                          DeprecationWarning, stacklevel=3)
+                          FutureWarning, stacklevel=3)   # shown by default: a user, not a developer, reads it
 
 # %% ../nbs/01_settings.ipynb #c2679366
 def load_settings(path: str | os.PathLike | None = None, root: str | os.PathLike | None = None) -> Settings:

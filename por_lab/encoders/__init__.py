@@ -8,8 +8,6 @@ Docs: https://por-lab.github.io/por_lab/encoders/encoders.html.md"""
 __all__ = []
 
 # %% ../../nbs/encoders/00_encoders.ipynb #f19b4082
-import importlib as _importlib
-
 # name -> the private module that defines it, imported on first use (PEP 562): `import por_lab.encoders` stays
 # light (the torchvision repair's start-up hook imports this package in every interpreter)
 _LAZY = {  # a literal table, so the pipeline sees which module `from por_lab.encoders import X` loads
@@ -34,15 +32,6 @@ __all__ = ['ClipEncoder', 'ClipWeightsMissing', 'PTH_NAME', 'TINY_CONFIG', 'TINY
     'resolve_text_model', 'resolve_weights', 'save_random_checkpoint', 'to_pil']
 
 # %% ../../nbs/encoders/00_encoders.ipynb #f196d26d
-def __getattr__(name: str):
-    "Load a public name on first use (PEP 562)."
-    mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'por_lab.encoders' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(mod), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
+from .. import _lazy
 
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = _lazy(globals(), _LAZY)   # the same PEP 562 loader as the top level

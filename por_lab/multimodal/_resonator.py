@@ -313,5 +313,5 @@ def rank_captions(image_emb, text_embs, captions: Sequence[str] | None = None, n
                        "stability": np.atleast_1d(res.stability()), "phase_drift": np.atleast_1d(res.phase_drift())})
     df = df.sort_values("coherence", ascending=False, kind="stable").reset_index(drop=True)
     df.index = df.index + 1
-    df.attrs.update(coupling=res.coupling_strength, noise_level=res.noise_level, iterations=res.n, dt=res.dt)
+    df.attrs.update(coupling_strength=res.coupling_strength, coupling=res.coupling_strength, noise_level=res.noise_level, iterations=res.n, dt=res.dt)
     return df

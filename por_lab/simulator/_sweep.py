@@ -80,10 +80,10 @@ def _shared_names(names: list, pts: list[dict], base: dict) -> tuple[list, list[
     "Names, points and base with every seed alias replaced by its shared name (`ALIASES`); one quantity given twice is an error."
     from por_lab.simulator._simulator import ALIASES
     rename = lambda k: ALIASES.get(k, k)
-    both = [k for k in set(map(rename, names)) & set(map(rename, base))] + \
-           [rename(k) for k in names if rename(k) != k and rename(k) in names] + [rename(k) for k in base if rename(k) != k and rename(k) in base]
+    given = list(names) + list(base)   # the same name in grid and base: the grid's values win, as always
+    both = sorted({rename(a) for a in given for b in given if a != b and rename(a) == rename(b)})
     if both:
-        raise ValueError(f"{', '.join(sorted(set(both)))} is given twice (under its name and the seed's, or in grid and base)")
+        raise ValueError(f"{', '.join(both)} is given twice, under its name and the seed's; use {', '.join(both)} only")
     return [rename(k) for k in names], [{rename(k): v for k, v in p.items()} for p in pts], {rename(k): v for k, v in base.items()}
 
 # %% ../../nbs/simulator/05_sweep.ipynb #61bb2d49

@@ -41,7 +41,7 @@ def _cmd_multimodal(args) -> int:
     if info.get("random_weights"):
         print("NOTE: random-weight CLIP model: these numbers mean nothing", file=sys.stderr)
     print(f"image {args.image}  model {info['model']}  weights {info['weights']}")
-    print(f"coupling_strength {df.attrs['coupling']:g}  noise {df.attrs['noise_level']:g}  iterations {df.attrs['iterations']}"
+    print(f"coupling_strength {df.attrs['coupling_strength']:g}  noise {df.attrs['noise_level']:g}  iterations {df.attrs['iterations']}"
           f"  dt {df.attrs['dt']:g}")
     import pandas as pd
     with pd.option_context("display.width", 200, "display.max_colwidth", 60, "display.float_format", "{:.4f}".format):
