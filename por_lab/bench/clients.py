@@ -282,17 +282,20 @@ def _body(self: ModelClient, messages, params):
     return body
 
 @patch
-def _parse(self: ModelClient, data) -> tuple[str, str | None]:
+def _parse(self: ModelClient, data) -> tuple[str, str | None, dict | None]:
+    "(text, finish reason, token usage) of a reply; usage keeps the integer counts the server reports, else None."
     ch = data["choices"][0]
     text = ch["message"]["content"] if self.endpoint.api == "chat" else ch["text"]
     if not isinstance(text, str):
         raise TypeError("reply text is not a string")
-    return text, ch.get("finish_reason")
+    u = data.get("usage")
+    usage = {k: v for k, v in u.items() if isinstance(v, int)} if isinstance(u, dict) else None
+    return text, ch.get("finish_reason"), usage or None
 
 # %% ../../nbs/bench/02_clients.ipynb #7a9fa3d1
 @patch
 async def _attempt(self: ModelClient, body: dict) -> tuple[tuple | None, str | None, float | None]:
-    "One HTTP request: ((text, finish reason, latency), None, None), or (None, why it failed, Retry-After) when it may be retried."
+    "One HTTP request: ((text, finish reason, usage, latency), None, None), or (None, why it failed, Retry-After) when it may be retried."
     url = self.endpoint.base_url + ("/chat/completions" if self.endpoint.api == "chat" else "/completions")
     try:
         async with self._sem:
@@ -306,10 +309,10 @@ async def _attempt(self: ModelClient, body: dict) -> tuple[tuple | None, str | N
         return None, f"connection error ({type(e).__name__})", None
     if r.status_code == 200:
         try:
-            text, finish = self._parse(r.json())
-        except (ValueError, KeyError, IndexError, TypeError):
+            text, finish, usage = self._parse(r.json())
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             return None, "malformed JSON in the reply", None
-        return (text, finish, latency), None, None
+        return (text, finish, usage, latency), None, None
     if r.status_code == 429 or r.status_code >= 500:
         return None, f"HTTP {r.status_code}", parse_retry_after(r.headers.get("retry-after"))
     self.stats["failures"] += 1
@@ -333,10 +336,13 @@ async def complete(self: ModelClient, messages: list[dict], temperature: float =
     for attempt in range(self.max_retries + 1):
         reply, reason, retry_after = await self._attempt(body)
         if reply is not None:
-            text, finish, latency = reply
+            text, finish, usage, latency = reply
             self.stats["calls"] += 1
-            if self.cache is not None:
-                self.cache.put(key, {"text": text, "finish_reason": finish})
+            if self.cache is not None:       # the whole call, so that the cache can be exported as an eval log
+                self.cache.put(key, {"text": text, "finish_reason": finish, "usage": usage, "latency_s": round(latency, 4),
+                                     "attempts": attempt + 1, "created": time.time(),
+                                     "request": {"endpoint": self.endpoint.identity, "model": self.endpoint.model,
+                                                 "api": self.endpoint.api, "params": params, "messages": messages}})
             return CallResult(text, False, latency, attempt + 1, finish, time.perf_counter() - t0)
         if attempt < self.max_retries:
             self.stats["retries"] += 1
