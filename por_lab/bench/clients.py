@@ -30,7 +30,7 @@ from ..settings import settings
 # %% auto #0
 __all__ = ['APIS', 'MissingApiKeyError', 'EndpointError', 'EndpointUnreachableError', 'Endpoint', 'resolve_endpoint',
            'render_prompt', 'cache_key', 'ResponseCache', 'default_cache_path', 'run_async', 'CallResult',
-           'parse_retry_after', 'backoff_delay', 'ModelClient']
+           'parse_retry_after', 'backoff_delay', 'is_cache', 'ModelClient']
 
 # %% ../../nbs/bench/02_clients.ipynb #e8262dde
 class MissingApiKeyError(ValueError):
@@ -205,6 +205,11 @@ def backoff_delay(attempt: int, base: float, cap: float, retry_after: float | No
     return d
 
 # %% ../../nbs/bench/02_clients.ipynb #1c4b5718
+def is_cache(obj) -> bool:
+    "A response cache object (a `ResponseCache`, an eval log, anything with `get` and `put`), not a path to one."
+    return callable(getattr(obj, "get", None)) and callable(getattr(obj, "put", None))
+
+
 class ModelClient:
     "Async client for one `Endpoint`: concurrency limit, timeouts, retries with backoff, persistent cache."
     def __init__(self, endpoint: Endpoint, concurrency: int | None = None, timeout: float | None = None,
@@ -225,7 +230,7 @@ class ModelClient:
         if self.max_retries < 0: raise ValueError(f"max_retries must be >= 0, got {self.max_retries}")
         if cache is None or cache is True:
             cache = default_cache_path()
-        self.cache = None if cache is False else (cache if isinstance(cache, ResponseCache) else ResponseCache(cache))
+        self.cache = None if cache is False else (cache if is_cache(cache) else ResponseCache(cache))
         self._rng = random.Random(jitter_seed)
         self._http: httpx.AsyncClient | None = None
         self._sem: asyncio.Semaphore | None = None

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..artifacts import atomic_write_text
 from ..jsonl import JsonlError, read_jsonl
-from .clients import (Endpoint, EndpointError, ModelClient, ResponseCache, default_cache_path, resolve_endpoint)
+from .clients import (Endpoint, EndpointError, ModelClient, ResponseCache, default_cache_path, is_cache, resolve_endpoint)
 from .tasks import Item, Task
 from ..settings import settings
 
@@ -260,7 +260,7 @@ def _make_clients(endpoints: list[Endpoint], client_kwargs: dict) -> tuple[dict,
     cache = client_kwargs.pop("cache", None)
     if cache is None or cache is True:
         cache = ResponseCache(default_cache_path())
-    elif cache is not False and not isinstance(cache, ResponseCache):
+    elif cache is not False and not is_cache(cache):
         cache = ResponseCache(cache)
     clients = {}
     for ep in endpoints:
@@ -322,12 +322,15 @@ async def _run(task, rc, endpoints, out, client_kwargs, progress, max_in_flight,
     pending = [it for it in task.items if it.id not in keep]
     summary = dict(already_done=len(task.items) - len(pending), scored=0, failed=0, failures={}, first_item_s=None)
     clients, order = _make_clients(endpoints, client_kwargs)
+    log = next(iter(clients.values())).cache
+    if hasattr(log, "begin_run"):                        # an eval log: refuses another task or model file before any request
+        log.begin_run(task, rc, endpoints)
     one = _item_runner(task, rc, order, key, [ep.identity for ep in endpoints])
     t0 = time.perf_counter()
     for c in clients.values():
         await c.__aenter__()
     try:
-        if pending:
+        if pending and not getattr(log, "offline", False):   # an offline replay needs no server
             for c in clients.values():
                 await c.check()
         gate = asyncio.Semaphore(max_in_flight or 2 * max(c.concurrency for c in clients.values()))
