@@ -27,7 +27,7 @@ from ..settings import settings
 # %% auto #0
 __all__ = ['PROTOCOLS', 'agreement', 'majority', 'call_seed', 'RunConfig', 'make_run_config', 'solo_item',
            'self_consistency_item', 'pair_item', 'ResultsFileError', 'read_results', 'RunSummary', 'format_duration',
-           'eta_line', 'run_protocol']
+           'eta_line', 'run_protocol', 'por_gain_runs', 'calls_per_item']
 
 # %% ../../nbs/bench/07_protocols.ipynb #5a391f22
 PROTOCOLS = ("solo", "pair", "self-consistency")
@@ -360,3 +360,24 @@ def run_protocol(task: Task, protocol: str, models: list[str | Endpoint], out: s
     endpoints = [m if isinstance(m, Endpoint) else resolve_endpoint(m, base_url, api) for m in models]
     rc = make_run_config(task, protocol, [ep.model for ep in endpoints], samples, rounds, temperature, max_tokens, seed)
     return run_async(_run(task, rc, endpoints, out, {"cache": cache, **client_kwargs}, progress, max_in_flight, overwrite))
+
+# %% ../../nbs/bench/07_protocols.ipynb #d70faddb
+def por_gain_runs(a: str, b: str) -> list[tuple[str, str, list[str]]]:
+    "The five runs of PoR-Gain for the pair (A, B), A the stronger: (result-file stem, protocol, models)."
+    return [(f"solo.{a}", "solo", [a]), (f"solo.{b}", "solo", [b]), (f"sc.{a}", "self-consistency", [a]),
+            (f"pair.{a}+{b}", "pair", [a, b]), (f"pair.{a}+{a}", "pair", [a, a])]
+
+
+def calls_per_item(pairs: list[tuple[str, str]], samples: int, rounds: int) -> dict[str, int]:
+    "The most new model calls per item each model gets over the PoR-Gain runs of `pairs` (shared requests counted once)."
+    asked = set()
+    for a, b in pairs:
+        for _, proto, models in por_gain_runs(a, b):
+            if proto != "pair":
+                n = samples if proto == "solo" else 2 * (rounds + 1)
+                asked |= {(models[0], "sample", j) for j in range(n)}
+                continue
+            ix = [models[:j].count(m) for j, m in enumerate(models)]          # A+B: samples 0, 0; A+A: samples 0, 1
+            asked |= {(m, "sample", ix[j]) for j, m in enumerate(models)}
+            asked |= {(m, "debate", tuple(models), j, r) for r in range(1, rounds + 1) for j, m in enumerate(models)}
+    return dict(sorted(Counter(k[0] for k in asked).items()))
