@@ -22,8 +22,8 @@ from .settings import settings
 
 # %% auto #0
 __all__ = ['PAPER_RC', 'atomic_path', 'atomic_write_bytes', 'atomic_write_text', 'record_artifact', 'check_name', 'provenance',
-           'format_value', 'save_value', 'load_values', 'latex_escape', 'choose', 'save_word', 'paper_style',
-           'paper_size', 'text_boxes', 'text_problems', 'save_figure']
+           'format_value', 'save_value', 'load_values', 'latex_escape', 'choose', 'save_word', 'save_table',
+           'paper_style', 'paper_size', 'text_boxes', 'text_problems', 'save_figure']
 
 # %% ../nbs/04_artifacts.ipynb #9e4c8103
 @contextlib.contextmanager
@@ -151,6 +151,19 @@ def save_word(name: str, text: str, note: str | None = None, values_dir: str | o
     if re.search(r"\b(nan|inf)\b", text, re.I):
         raise ValueError(f"refusing to save {text!r} for {name!r}: it holds a non-finite number")
     return save_value(name, text, note=note, values_dir=values_dir, _text=latex_escape(text.strip()))
+
+# %% ../nbs/04_artifacts.ipynb #49c7b0a4
+def save_table(name: str, header: list[str], rows: list[list], fmt: str = "{:.2f}", align: str | None = None,
+               note: str | None = None, values_dir: str | os.PathLike | None = None) -> Path:
+    "Save a computed table the paper prints with `\\val{NAME}`: a booktabs tabular (cells escaped, numbers with `fmt`)."
+    if not rows or any(len(r) != len(header) for r in rows):
+        raise ValueError(f"table {name!r}: every row needs {len(header)} cells (one per header), got {[len(r) for r in rows] or 'no rows'}")
+    cell = lambda v: latex_escape(v) if isinstance(v, str) else format_value(v, "{:.3g}" if isinstance(v, (int, np.integer)) else fmt)
+    align = align or "l" + "r" * (len(header) - 1)
+    lines = [f"\\begin{{tabular}}{{{align}}}", "\\toprule", " & ".join(map(latex_escape, header)) + " \\\\", "\\midrule"]
+    lines += [" & ".join(cell(v) for v in r) + " \\\\" for r in rows] + ["\\bottomrule", "\\end{tabular}"]
+    raw = [[v.item() if isinstance(v, np.generic) else v for v in r] for r in rows]
+    return save_value(name, {"header": header, "rows": raw}, note=note, values_dir=values_dir, _text="\n".join(lines))
 
 # %% ../nbs/04_artifacts.ipynb #bc4e16d4
 PAPER_RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize": 7, "ytick.labelsize": 7,
