@@ -149,6 +149,12 @@ class ResponseCache:
         with self._lock:
             return self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
 
+    def items(self) -> list[tuple[str, dict]]:
+        "Every (key, stored response), oldest first."
+        with self._lock:
+            rows = self._db.execute("SELECT key, value FROM responses ORDER BY created").fetchall()
+        return [(k, json.loads(v)) for k, v in rows]
+
     def close(self):
         with self._lock:
             self._db.close()

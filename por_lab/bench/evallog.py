@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import platform
 import threading
 import time
 import warnings
@@ -177,7 +178,8 @@ def begin_run(self: EvalLog, task, rc, endpoints: list[Endpoint]) -> None:
                 raise EvalLogError(f"the eval log {self.tail.with_suffix('')} was made with {m} = {ident}, this run's {m} is "
                                    f"{idents[m]} (another model file or endpoint): refused; use another log")
     rec = {"kind": "run", "task": task.name, "task_fp": fp, "protocol": rc.protocol, "models": idents,
-           "n_items": len(task.items), "samples": rc.samples, "rounds": rc.rounds, "seed": rc.seed, "time": time.time()}
+           "n_items": len(task.items), "samples": rc.samples, "rounds": rc.rounds, "seed": rc.seed, "time": time.time(),
+           "host": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()}}
     same = lambda r: {k: v for k, v in r.items() if k != "time"} == {k: v for k, v in rec.items() if k != "time"}
     if not any(same(r) for r in self.runs):              # a resumed run is logged once
         self._append(rec); self.runs.append(rec)
