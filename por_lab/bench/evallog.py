@@ -160,7 +160,8 @@ def get(self: EvalLog, key: str) -> dict | None:
             return rec
     if self.offline:
         raise EvalLogError(f"the eval log {self.tail.with_suffix('')} holds no answer for a request of this run "
-                           f"({self.hits} were answered from it): run without offline to ask the models for what is missing")
+                           f"({self.hits} were answered from it): ask the models for what is missing with offline=False "
+                           "(the PoR-Gain notebook: live=True)")
     return None
 
 # %% ../../nbs/bench/12_evallog.ipynb #2a15b1f3
@@ -181,7 +182,7 @@ def begin_run(self: EvalLog, task, rc, endpoints: list[Endpoint]) -> None:
            "n_items": len(task.items), "samples": rc.samples, "rounds": rc.rounds, "seed": rc.seed, "time": time.time(),
            "host": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()}}
     same = lambda r: {k: v for k, v in r.items() if k != "time"} == {k: v for k, v in rec.items() if k != "time"}
-    if not any(same(r) for r in self.runs):              # a resumed run is logged once
+    if not self.offline and not any(same(r) for r in self.runs):    # a resumed run is logged once; a replay writes nothing
         self._append(rec); self.runs.append(rec)
 
 # %% ../../nbs/bench/12_evallog.ipynb #46b77147
