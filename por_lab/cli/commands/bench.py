@@ -37,6 +37,10 @@ def _common(p: argparse.ArgumentParser, pair: bool = False):
     add_flags(p, "bench", *_RUN_FLAGS, samples="solo only", rounds="pair / self-consistency: 2(R+1) calls per item",
               temperature="a task config's generation.temperature wins over the setting")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
+    p.add_argument("--log", default=None, metavar="NAME", help="keep every call in this eval log (NAME.jsonl.gz + NAME.jsonl) "
+                   "and answer from it; it refuses another model file or task")
+    p.add_argument("--offline", action="store_true", help="with --log: answer only from the log, start no model, ask nothing")
+    p.add_argument("--requery", action="store_true", help="with --log: ask the models again for every request")
     p.add_argument("--overwrite", action="store_true", help="discard an existing --out file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -49,6 +53,10 @@ def _endpoints(models: list[str], args):
     from por_lab.bench.local_model import is_local_model, serve_local
     from por_lab.settings import settings
     explicit = bool(args.base_url or os.environ.get(settings().bench.base_url_env))
+    if getattr(args, "offline", False):                  # a replay from an eval log: identities only, no server
+        from por_lab.bench.evallog import registry_endpoint
+        yield [registry_endpoint(m) if is_local_model(m) and not explicit else resolve_endpoint(m, args.base_url, args.api) for m in models]
+        return
     local = [m for m in models if is_local_model(m) and (args.local or not explicit)]
     if args.local and len(local) < len(models):
         raise CliError(f"--local serves only the registry models; {[m for m in models if m not in local]} are not among them")
@@ -62,6 +70,18 @@ def _endpoints(models: list[str], args):
         yield eps
 
 # %% ../../../nbs/cli/06_bench.ipynb #76be3aea
+def _cache(args):
+    "The response cache of a run: none, the SQLite cache, or an eval log in front of it."
+    if (args.offline or args.requery) and not args.log:
+        raise CliError("--offline and --requery work on an eval log: give --log NAME")
+    if not args.log:
+        return False if args.no_cache else args.cache
+    from por_lab.bench.clients import ResponseCache, default_cache_path
+    from por_lab.bench.evallog import EvalLog
+    fallback = None if args.no_cache or args.offline else ResponseCache(args.cache or default_cache_path())
+    return EvalLog(args.log, fallback=fallback, offline=args.offline, requery=args.requery)
+
+
 def _run(args, protocol: str) -> int:
     from por_lab.bench.protocols import run_protocol
     from por_lab.bench.tasks import load_task
@@ -71,12 +91,14 @@ def _run(args, protocol: str) -> int:
         raise CliError(f'--pair needs two comma-separated model names "A,B", got {args.pair!r}')
     task = load_task(args.config, n_items=args.n_items)
     client_kw = {k: getattr(args, k) for k in ("concurrency", "timeout", "max_retries") if getattr(args, k) is not None}
-    cache = False if args.no_cache else args.cache
+    cache = _cache(args)
     models = [m or settings().bench.model for m in models]
     with _endpoints(models, args) as eps:
         s = run_protocol(task, protocol, eps, args.out, samples=args.samples, rounds=args.rounds,
                          temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed,
                          cache=cache, progress=not args.quiet, overwrite=args.overwrite, **client_kw)
+    if hasattr(cache, "close"):
+        cache.close()
     acc = "n/a" if s.accuracy is None else f"{s.accuracy:.3f}"
     print(f"{protocol} · {task.name}: {s.n_items} items ({s.already_done} already done), {s.scored} scored now, "
           f"{s.failed} failed; accuracy {acc}; {s.requests} requests, {s.calls} model calls, {s.cache_hits} cache hits, "
@@ -106,6 +128,29 @@ def _evaluate(args) -> int:
         p = Path(args.plot)
         save_figure(gain_plot(res), p.stem, figures_dir=p.parent if str(p.parent) else ".")
         print(f"wrote {p.with_suffix('.pdf')} and {p.with_suffix('.png')}")
+    return 0
+
+# %% ../../../nbs/cli/06_bench.ipynb #ee1e1a54
+def _log_cmd(args) -> int:
+    from por_lab.bench.clients import ResponseCache, default_cache_path
+    from por_lab.bench.evallog import EvalLog, log_paths
+    exists = any(p.is_file() for p in log_paths(args.log))
+    if args.log_command != "export" and not exists:
+        raise CliError(f"no eval log {args.log} (neither {' nor '.join(p.name for p in log_paths(args.log))} exists)")
+    log = EvalLog(args.log)
+    if args.log_command == "show":
+        print(json.dumps(log.summary(), indent=1))
+    elif args.log_command == "import":
+        n = log.import_into(ResponseCache(args.cache or default_cache_path()))
+        print(f"imported {n} calls from {args.log} into the response cache")
+    elif args.log_command == "export":
+        keep = lambda v: "request" in v and (not args.model or v["request"]["model"] in args.model)
+        new = [(k, v) for k, v in ResponseCache(args.cache or default_cache_path()).items() if keep(v) and k not in log.calls]
+        for k, v in new:
+            log.put(k, v)
+        print(f"exported {len(new)} calls into {log.compact()} ({len(log)} in all)")
+    else:
+        print(f"compacted {len(log)} calls into {log.compact()}")
     return 0
 
 # %% ../../../nbs/cli/06_bench.ipynb #9b70b0c1
@@ -157,6 +202,18 @@ def _register_bench(subparsers) -> None:
     e.add_argument("--bootstrap", type=int, default=None, help="bootstrap resamples")
     e.add_argument("--seed", type=int, default=None)
     e.set_defaults(func=_evaluate)
+    lg = bs.add_parser("log", help="eval logs: show, export the response cache into one, import one, compact",
+                       description="An eval log keeps every model call of a run (request, model-file hash, seed, reply, tokens, latency).")
+    ls = lg.add_subparsers(dest="log_command", metavar="ACTION", required=True)
+    for name, helptext in [("show", "what a log holds"), ("export", "the response cache's calls (with their requests) into a log"),
+                           ("import", "a log's calls into the response cache"), ("compact", "fold a log's tail into NAME.jsonl.gz")]:
+        q = ls.add_parser(name, help=helptext, description=helptext)
+        q.add_argument("log", metavar="NAME", help="the log: NAME.jsonl.gz (compacted) and NAME.jsonl (its tail)")
+        if name in ("export", "import"):
+            q.add_argument("--cache", default=None, help="the response cache (default: settings [bench] cache)")
+        if name == "export":
+            q.add_argument("--model", action="append", help="only this model's calls (repeatable)")
+        q.set_defaults(func=_log_cmd)
 
 # %% ../../../nbs/cli/06_bench.ipynb #e6daa674
 def register(subparsers, perf_subparsers) -> None:
