@@ -21,9 +21,9 @@ import numpy as np
 from .settings import settings
 
 # %% auto #0
-__all__ = ['PAPER_RC', 'atomic_path', 'atomic_write_bytes', 'atomic_write_text', 'record_artifact', 'check_name', 'provenance',
-           'format_value', 'save_value', 'load_values', 'latex_escape', 'choose', 'save_word', 'save_table',
-           'paper_style', 'paper_size', 'text_boxes', 'text_problems', 'save_figure']
+__all__ = ['ENV_ARTIFACTS', 'PAPER_RC', 'atomic_path', 'atomic_write_bytes', 'atomic_write_text', 'record_artifact', 'check_name',
+           'provenance', 'artifact_dir', 'format_value', 'save_value', 'load_values', 'latex_escape', 'choose',
+           'save_word', 'save_table', 'paper_style', 'paper_size', 'text_boxes', 'text_problems', 'save_figure']
 
 # %% ../nbs/04_artifacts.ipynb #9e4c8103
 @contextlib.contextmanager
@@ -38,6 +38,8 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
         yield tmp
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        mask = os.umask(0); os.umask(mask)                   # mkstemp made it 0600: give it the mode a plain open() would
+        os.chmod(tmp, 0o666 & ~mask)
         os.replace(tmp, target)
     finally:
         if tmp.exists():
@@ -86,11 +88,22 @@ def provenance() -> dict[str, Any]:
     out["inputs"] = json.loads(inputs) if inputs else None
     return out
 
-# %% ../nbs/04_artifacts.ipynb #b03fc9ed
+# %% ../nbs/04_artifacts.ipynb #4f35b223
+ENV_ARTIFACTS = "POR_LAB_ARTIFACTS"
+
+
+def artifact_dir(kind: str) -> Path:
+    "Where `kind` ('values' or 'figures') artifacts go by default: `$POR_LAB_ARTIFACTS/<kind>` when set, else settings [paths]."
+    if kind not in ("values", "figures"):
+        raise ValueError(f"kind must be 'values' or 'figures', got {kind!r}")
+    scratch = os.environ.get(ENV_ARTIFACTS)
+    return Path(scratch).expanduser() / kind if scratch else settings().path(kind)
+
+
 def _values_dir(values_dir=None) -> Path:
-    return Path(values_dir) if values_dir is not None else settings().path("values")
+    return Path(values_dir) if values_dir is not None else artifact_dir("values")
 
-
+# %% ../nbs/04_artifacts.ipynb #b03fc9ed
 def format_value(value: Any, fmt: str = "{:.3g}") -> str:
     "Format a number (or a string) for the paper; NaN and infinities are refused, not printed."
     if isinstance(value, (bool, np.bool_)):
@@ -325,7 +338,7 @@ def save_figure(obj, name: str, figures_dir: str | os.PathLike | None = None, dp
                 fig_inches: float | tuple | None = None, width: float = 1.0, aspect: float | None = None) -> dict[str, Path]:
     "Save a HoloViews object or matplotlib Figure in the paper style at `width` x text width as `NAME.pdf`/`.png` + a `NAME.json` sidecar."
     check_name(name, "figure name")
-    d = Path(figures_dir) if figures_dir is not None else settings().path("figures")
+    d = Path(figures_dir) if figures_dir is not None else artifact_dir("figures")
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
     with paper_style():

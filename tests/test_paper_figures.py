@@ -11,10 +11,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pytest
 
-from por_lab.artifacts import save_figure, text_problems
+from por_lab.artifacts import artifact_dir, save_figure, text_problems
 from por_lab.settings import settings
 
-FIGURES = sorted(settings().path("figures").glob("*.json")) if settings().path("figures").is_dir() else []
+# the paper's figures (the last `reproduce`) and those this test run's notebooks made (the scratch folder)
+FIGURES = sorted(p for d in {settings().path("figures"), artifact_dir("figures")} if d.is_dir() for p in d.glob("*.json"))
 
 
 def problems_of(paths):

@@ -46,6 +46,9 @@ fi
 echo "== 3. README.md in sync with nbs/index.ipynb"
 $BIN/por-lab readme --check
 
+# tests never write the paper: save_value / save_figure go to a scratch folder (tests/test_hermetic.py)
+export POR_LAB_ARTIFACTS=${POR_LAB_ARTIFACTS:-$(mktemp -d -t por-lab-test-artifacts-XXXXXX)}
+
 echo "== 4. nbdev-test: the tests inside the notebooks"
 $BIN/nbdev-test --n-workers 2 --timing
 

@@ -124,7 +124,8 @@ def _job_env(job: NotebookJob, log: Path, reads: Path) -> dict[str, str]:
                 POR_LAB_PROFILE=job.profile, POR_LAB_COMMIT=job.commit, POR_LAB_RUN_ID=job.run,
                 POR_LAB_JOB_KEY=job.key, POR_LAB_NOTEBOOK_HASH=job.notebook_hash,
                 POR_LAB_INPUTS=json.dumps({**job.inputs, "parameters": job.parameters}, default=str),
-                POR_LAB_READS_LOG=str(reads), POR_LAB_DATA_DIR=str(settings().path("data")))
+                POR_LAB_READS_LOG=str(reads), POR_LAB_DATA_DIR=str(settings().path("data")),
+                POR_LAB_ARTIFACTS="")       # the pipeline's notebooks write the paper, even when the test command set a scratch folder
 
 # %% ../../nbs/pipeline/03_run.ipynb #4f09e339
 def execute_job(job: NotebookJob) -> JobResult:
