@@ -25,7 +25,11 @@ def _default_key() -> Path:
 
 def _pub(args):
     from por_lab.tlog import load_public_key
-    return load_public_key(args.pub[0] if args.pub else _default_key().with_suffix(".pub"))
+    p = Path(args.pub[0]) if args.pub else _default_key().with_suffix(".pub")
+    if not args.pub and not p.expanduser().is_file():
+        raise CliError(f"public key file {p} does not exist: a log written with --key PATH is checked with --pub, "
+                       "normally PATH with .pub (receipts keygen --key PATH writes it there)")
+    return load_public_key(p)
 
 
 def _checkpoints(paths) -> list[str]:
@@ -64,9 +68,13 @@ def cmd_checkpoint(args) -> int:
     log = ReceiptLog(args.log, Signer.from_file(args.key or _default_key()))
     try:
         note = log.checkpoint()
+        from por_lab.tlog import verifier_key
+        vkey = verifier_key(log.origin, log.signer.public_key)
     finally:
         log.close()
     print(note, end="")
+    # the C2SP verifier key (name+hash+base64) that Go's sumdb note package and witnesses take to check this note
+    print(f"verifier key: {vkey}", file=sys.stderr)
     return 0
 
 
