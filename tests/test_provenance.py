@@ -47,3 +47,24 @@ def test_record_checkpoint_prove_cli(project, capsys):
         P.record("x", notebook=nb)
     with pytest.raises(ValueError, match="cannot canonicalise"):
         P.record("x", value=float("inf"), notebook=nb)
+
+
+def test_a_data_file_a_notebook_records_is_signed_under_its_path(project):
+    "An eval log a figure notebook records (record_artifact) is signed like its values, named by its path under the project."
+    from por_lab.pipeline._plan import NotebookJob
+    from por_lab.pipeline._reproduce import record_provenance
+    from por_lab.pipeline._run import JobResult
+    from por_lab.settings import load_settings
+    tmp, nb = project
+    s = load_settings(root=tmp)
+    log = tmp / "data" / "bench" / "logs" / "x.jsonl.gz"
+    log.parent.mkdir(parents=True)
+    log.write_bytes(b"eval log bytes")
+    (tmp / "scratch.bin").write_bytes(b"not data")
+    job = NotebookJob(name="fig", source=str(nb), output=str(tmp / "o.ipynb"), parameters={}, key="k", kernel="python3",
+                      timeout=60, root=str(tmp), profile="quick")
+    cp = record_provenance([job], [JobResult("fig", "ran", artifacts=[str(log), str(tmp / "scratch.bin")])], s)
+    assert cp["signed_now"] == 1                                   # the data file, not the scratch file
+    d = P.prove("data/bench/logs/x.jsonl.gz", root=tmp)
+    assert d["statement"]["subject"][0]["digest"]["sha256"] == P.file_sha256(log)
+    assert d["statement"]["predicate"]["file"] == "data/bench/logs/x.jsonl.gz"

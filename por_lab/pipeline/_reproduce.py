@@ -87,7 +87,7 @@ def _stage_cached(stamp: Path, key: str, outputs: Iterable[Path]) -> bool:
 
 
 def record_provenance(jobs: list[NotebookJob], results: list[JobResult], s=None) -> dict | None:
-    "Sign every value and figure a notebook of this run produced into the project's transparency log (`por_lab.pipeline._provenance`); its checkpoint."
+    "Sign every value, figure and recorded data file (named by its path) a notebook of this run produced into the project's transparency log; its checkpoint."
     s = s or settings()
     if "receipts" not in s.sections():  # no log configured (e.g. a project without the receipts settings)
         return None
@@ -104,6 +104,9 @@ def record_provenance(jobs: list[NotebookJob], results: list[JobResult], s=None)
                             parameters=job.parameters, profile=job.profile, root=s.root)
             elif a.suffix == ".pdf" and a.parent == s.path("figures"):
                 prov.record(a.stem, file=a, notebook=job.source, parameters=job.parameters, profile=job.profile, root=s.root)
+            elif a.is_file() and a.resolve().is_relative_to(s.path("data").resolve()):   # data a notebook wrote or read as its record (an eval log)
+                prov.record(a.resolve().relative_to(s.root.resolve()).as_posix(), file=a, notebook=job.source,
+                            parameters=job.parameters, profile=job.profile, root=s.root)
             else:
                 continue
             n += 1
