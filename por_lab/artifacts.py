@@ -120,14 +120,18 @@ def format_value(value: Any, fmt: str = "{:.3g}") -> str:
 
 
 def save_value(name: str, value: Any, fmt: str = "{:.3g}", unit: str | None = None,
-               note: str | None = None, values_dir: str | os.PathLike | None = None, _text: str | None = None) -> Path:
-    "Save one number the paper quotes as `NAME.tex` (formatted) and `NAME.json` (raw value, unit, note, provenance)."
+               note: str | None = None, values_dir: str | os.PathLike | None = None, _text: str | None = None,
+               tolerance: float | None = None, timing: bool = False) -> Path:
+    """Save one number the paper quotes as `NAME.tex` (formatted) and `NAME.json` (raw value, unit, note, provenance).
+    `tolerance`: how far a re-execution may move a float (Monte-Carlo); `timing`: a measured time, reported by `reproduce --verify`, never failed."""
     check_name(name, "value name")
+    if tolerance is not None and not (isinstance(tolerance, (int, float)) and math.isfinite(tolerance) and tolerance >= 0):
+        raise ValueError(f"{name}: tolerance must be a finite number >= 0, got {tolerance!r}")
     text = _text if _text is not None else format_value(value, fmt)
     d = _values_dir(values_dir)
     raw = value.item() if isinstance(value, np.generic) else value
     prov = provenance()
-    meta = {"name": name, "value": raw, "text": text, "unit": unit, "note": note,
+    meta = {"name": name, "value": raw, "text": text, "unit": unit, "note": note, "tolerance": tolerance, "timing": bool(timing),
             "notebook": prov["notebook"], "provenance": prov}
     for target, content in ((d / f"{name}.json", json.dumps(meta, indent=1) + "\n"), (d / f"{name}.tex", text + "%\n")):
         atomic_write_text(target, content)
@@ -157,13 +161,13 @@ def choose(condition, if_true: str, if_false: str) -> str:
     return if_true if condition else if_false
 
 
-def save_word(name: str, text: str, note: str | None = None, values_dir: str | os.PathLike | None = None) -> Path:
+def save_word(name: str, text: str, note: str | None = None, values_dir: str | os.PathLike | None = None, timing: bool = False) -> Path:
     "Save a result-dependent word or phrase the paper quotes with `\\val{NAME}` (LaTeX-escaped; computed, never typed)."
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"a paper word must be a non-empty string, got {text!r} for {name!r}")
     if re.search(r"\b(nan|inf)\b", text, re.I):
         raise ValueError(f"refusing to save {text!r} for {name!r}: it holds a non-finite number")
-    return save_value(name, text, note=note, values_dir=values_dir, _text=latex_escape(text.strip()))
+    return save_value(name, text, note=note, values_dir=values_dir, _text=latex_escape(text.strip()), timing=timing)
 
 # %% ../nbs/04_artifacts.ipynb #49c7b0a4
 def save_table(name: str, header: list[str], rows: list[list], fmt: str = "{:.2f}", align: str | None = None,

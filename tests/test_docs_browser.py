@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from testproject import make_project, nb
+from testproject import RECEIPTS, make_project, nb
 
 from browser import ARGS, CHROMIUM, REPO, SHOTS, needs_chromium, non_blank
 
@@ -180,15 +180,6 @@ def test_real_site_every_sidebar_link_loads(browser, page):
         httpd.shutdown()
 
 
-RECEIPTS = """[paper]
-text_width = 6.5
-[receipts]
-origin_prefix = por-lab.test
-provenance_log = _build/provenance/provenance.jsonl
-provenance_key_dir = _build/provenance/keys
-provenance_fsync_every = 1
-provenance_payload_type = application/vnd.in-toto+json
-"""
 
 
 @pytest.fixture(scope="module")

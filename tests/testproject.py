@@ -31,6 +31,17 @@ profile = "quick"
 profile = "full"
 """
 
+# the [receipts] settings of a project whose reproduce signs what it writes into its own provenance log
+RECEIPTS = """[paper]
+text_width = 6.5
+[receipts]
+origin_prefix = por-lab.test
+provenance_log = _build/provenance/provenance.jsonl
+provenance_key_dir = _build/provenance/keys
+provenance_fsync_every = 1
+provenance_payload_type = application/vnd.in-toto+json
+"""
+
 
 def nb(*cells, params=None):
     "A notebook from cell sources (`md:` prefix: markdown), with an optional cell tagged `parameters` first."

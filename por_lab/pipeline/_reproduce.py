@@ -95,10 +95,8 @@ def record_provenance(jobs: list[NotebookJob], results: list[JobResult], s=None)
     by_name = {j.name: j for j in jobs}
     n = 0
     for r in results:
-        if r.status != "ran":  # a cached notebook's artifacts were signed by the run that made them
-            continue
         job = by_name[r.name]
-        for a in map(Path, r.artifacts):
+        for a in map(Path, r.artifacts if r.status == "ran" else ()):   # a cached notebook's were signed by the run that made them
             if a.suffix == ".json" and a.parent == s.path("values"):
                 prov.record(a.stem, value=json.loads(a.read_text())["value"], notebook=job.source,
                             parameters=job.parameters, profile=job.profile, root=s.root)

@@ -25,6 +25,11 @@ def _reproduce(args) -> int:
             print(f"{j.name:<40} {state:<7} {json.dumps(j.parameters)}  [{len(j.deps['modules'])} modules; "
                   f"settings: {', '.join(j.deps['sections'])}; data: {', '.join(j.deps['data']) or '-'}]")
         return 0
+    if args.verify:   # the paper against its signed log; the signing notebooks re-executed into a scratch folder
+        from por_lab.pipeline import verify
+        rep = verify(only=args.only, rerun=not args.no_rerun)
+        print(rep.table())
+        return 0 if rep.ok else 1
     report = reproduce(profile=args.default_profile, only=args.only, scheduler=args.scheduler, workers=args.workers,
                        force=args.force, paper=not args.no_paper, docs=not args.no_docs, progress=not args.quiet)
     print(report.table())
@@ -58,6 +63,9 @@ def register(sub, perf_sub) -> None:
     r.add_argument("--no-docs", action="store_true", help="do not build the docs site")
     r.add_argument("--list", action="store_true", help="print the planned notebooks and their parameters, run nothing")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--verify", action="store_true", help="check the paper's values and figures against the signed provenance "
+                   "log, re-executing the notebooks that signed them (or --only these) into a scratch folder; exit 1 on a change")
+    r.add_argument("--no-rerun", action="store_true", help="with --verify: check the paper's files against the log only")
     r.set_defaults(func=_reproduce)
     m = sub.add_parser("readme", help="write README.md from nbs/index.ipynb (or --check that it is current)")
     m.add_argument("--check", action="store_true", help="exit 1 if README.md differs from what nbs/index.ipynb gives")

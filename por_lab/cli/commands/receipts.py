@@ -23,13 +23,13 @@ def _default_key() -> Path:
     return default_key_path()
 
 
-def _pub(args):
+def _pubs(args) -> list:
+    "The --pub keys, else the default key's .pub (a clear line when it is not there)."
     from por_lab.tlog import load_public_key
-    p = Path(args.pub[0]) if args.pub else _default_key().with_suffix(".pub")
-    if not args.pub and not p.expanduser().is_file():
+    if not args.pub and not (p := _default_key().with_suffix(".pub").expanduser()).is_file():
         raise CliError(f"public key file {p} does not exist: a log written with --key PATH is checked with --pub, "
                        "normally PATH with .pub (receipts keygen --key PATH writes it there)")
-    return load_public_key(p)
+    return [load_public_key(p) for p in (args.pub or [p])]
 
 
 def _checkpoints(paths) -> list[str]:
@@ -50,9 +50,8 @@ def cmd_keygen(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from por_lab.sonate.receipts import load_public_key, verify_log
-    pubs = args.pub or [str(_default_key().with_suffix(".pub"))]
-    rep = verify_log(args.log, [load_public_key(p) for p in pubs], expect_head=args.expect_head, expect_count=args.expect_count,
+    from por_lab.sonate.receipts import verify_log
+    rep = verify_log(args.log, _pubs(args), expect_head=args.expect_head, expect_count=args.expect_count,
                      checkpoints=_checkpoints(args.checkpoint))
     print(json.dumps(rep.to_dict(), indent=1))
     if not rep.ok:
@@ -67,9 +66,8 @@ def cmd_checkpoint(args) -> int:
         raise CliError(f"receipt log {args.log} does not exist")
     log = ReceiptLog(args.log, Signer.from_file(args.key or _default_key()))
     try:
-        note = log.checkpoint()
         from por_lab.tlog import verifier_key
-        vkey = verifier_key(log.origin, log.signer.public_key)
+        note, vkey = log.checkpoint(), verifier_key(log.origin, log.signer.public_key)
     finally:
         log.close()
     print(note, end="")
@@ -90,7 +88,7 @@ def cmd_prove(args) -> int:
             raise CliError(f"entry index must be an integer, got {args.index!r}") from None
         if not Path(args.target).is_file():
             raise CliError(f"log {args.target} does not exist")
-        d = prove_entry(args.target, index, _pub(args), _checkpoints([args.checkpoint])[0] if args.checkpoint else None)
+        d = prove_entry(args.target, index, _pubs(args)[0], _checkpoints([args.checkpoint])[0] if args.checkpoint else None)
     print(json.dumps({**d, "verified": True}, indent=1))
     return 0
 
