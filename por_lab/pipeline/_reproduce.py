@@ -25,7 +25,7 @@ from ._docs import build_docs, readme_text, write_readme
 from ..settings import git_commit, load_settings, settings
 
 # %% auto #0
-__all__ = ['ReproduceReport', 'record_provenance', 'reproduce']
+__all__ = ['ReproduceReport', 'record_provenance', 'tracked_data', 'what_differs', 'guard_data', 'reproduce']
 
 # %% ../../nbs/pipeline/06_reproduce.ipynb #4be87930
 @dataclass
@@ -151,17 +151,69 @@ def _docs_stage(report: ReproduceReport, force: bool, s) -> None:
         except (RuntimeError, OSError, ValueError) as e:
             report.errors.append(f"docs build failed: {e}")
 
+# %% ../../nbs/pipeline/06_reproduce.ipynb #e5c6dcdf
+def tracked_data(s=None) -> dict[Path, bytes]:
+    "The bytes of every file git tracks under `[paths] data` (empty outside a git checkout)."
+    import subprocess
+    s = s or settings()
+    r = subprocess.run(["git", "ls-files", "-z", "--", str(s.path("data"))], cwd=s.root, capture_output=True)
+    names = r.stdout.decode().split("\0") if r.returncode == 0 else []
+    return {s.root / n: (s.root / n).read_bytes() for n in names if n and (s.root / n).is_file()}
+
+
+def _first_difference(a, b, where: str = "") -> str:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            if a.get(k) != b.get(k):
+                return _first_difference(a.get(k), b.get(k), f"{where}.{k}" if where else str(k))
+    return where or "its content"
+
+
+def what_differs(path: Path, old: bytes, new: bytes | None) -> str:
+    "What changed in a data file: the first differing key of a JSON file, the differing arrays of an .npz, else its bytes."
+    import io
+    import numpy as np
+    if new is None:
+        return "it was deleted"
+    try:
+        if path.suffix == ".json":
+            return f"{_first_difference(json.loads(old), json.loads(new))} differs"
+        if path.suffix == ".npz":
+            a, b = np.load(io.BytesIO(old)), np.load(io.BytesIO(new))
+            diff = sorted(k for k in set(a.files) | set(b.files) if k not in a.files or k not in b.files or not np.array_equal(a[k], b[k]))
+            return f"arrays {', '.join(diff)} differ"
+    except (ValueError, OSError):
+        pass
+    return f"its bytes differ ({len(old):,} -> {len(new):,} bytes)"
+
+# %% ../../nbs/pipeline/06_reproduce.ipynb #631a81da
+def guard_data(before: dict[Path, bytes], update: bool = False, s=None) -> list[str]:
+    "One error per tracked data file the run changed, each put back as committed; none when `update` allows the change."
+    from por_lab.artifacts import atomic_write_bytes
+    s, errors = s or settings(), []
+    for p, old in before.items():
+        new = p.read_bytes() if p.is_file() else None
+        if new == old or update:
+            continue
+        detail = what_differs(p, old, new)
+        atomic_write_bytes(p, old)
+        errors.append(f"{p.relative_to(s.root)} came out different ({detail}); kept as committed: "
+                      "pass --update-data to let the notebooks retrain it or extend it")
+    return errors
+
 # %% ../../nbs/pipeline/06_reproduce.ipynb #9c6c4844
 def reproduce(profile: str | None = None, only: Iterable[str] | None = None, scheduler: str | None = None,
               workers: int | None = None, force: bool = False, paper: bool = True, docs: bool = True,
-              progress: bool = True) -> ReproduceReport:
+              progress: bool = True, update_data: bool = False) -> ReproduceReport:
     "Execute the notebooks (only what changed, on Dask); if none failed, build the paper; then the docs site."
     t0 = time.perf_counter()
     s = load_settings(root=settings().root)  # read afresh: a long-lived process sees the settings as they are now
     profile = profile or s.pipeline.default_profile
     commit, run = git_commit(s.root) or "unknown", uuid.uuid4().hex[:12]
     jobs = [replace(j, commit=commit, run=run) for j in plan(profile, only, s)]
+    before = tracked_data(s)
     report = ReproduceReport(profile, run_jobs(jobs, scheduler, workers, force, progress))
+    report.errors += guard_data(before, update_data, s)      # a tracked data file that came out different: put back, and an error
     if report.ok:  # values and figures not produced by this run go (with --only: those its notebooks made before)
         produced = [a for r in report.results for a in r.artifacts]
         report.pruned = [str(p) for p in prune_stale(produced, s, owned_by=[j.name for j in jobs] if only else None)]
@@ -171,7 +223,7 @@ def reproduce(profile: str | None = None, only: Iterable[str] | None = None, sch
             report.errors.append(f"provenance log: {type(e).__name__}: {e}")
     if paper and not report.ok:
         failed = [r.name for r in report.results if r.status == "failed"]
-        report.paper = {"status": "not built", "reason": f"{len(failed)} notebook(s) failed: {', '.join(failed)}"}
+        report.paper = {"status": "not built", "reason": f"{len(failed)} notebook(s) failed: {', '.join(failed)}" if failed else report.errors[0]}
     elif paper:
         _paper_stage(report, jobs, only, force, s)
     if docs:

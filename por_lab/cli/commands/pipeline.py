@@ -31,7 +31,8 @@ def _reproduce(args) -> int:
         print(rep.table())
         return 0 if rep.ok else 1
     report = reproduce(profile=args.default_profile, only=args.only, scheduler=args.scheduler, workers=args.workers,
-                       force=args.force, paper=not args.no_paper, docs=not args.no_docs, progress=not args.quiet)
+                       force=args.force, paper=not args.no_paper, docs=not args.no_docs, progress=not args.quiet,
+                       update_data=args.update_data)
     print(report.table())
     return 0 if report.ok else 1
 
@@ -66,6 +67,8 @@ def register(sub, perf_sub) -> None:
     r.add_argument("--verify", action="store_true", help="check the paper's values and figures against the signed provenance "
                    "log, re-executing the notebooks that signed them (or --only these) into a scratch folder; exit 1 on a change")
     r.add_argument("--no-rerun", action="store_true", help="with --verify: check the paper's files against the log only")
+    r.add_argument("--update-data", action="store_true", help="let notebooks rewrite tracked files under data/ (retrain the "
+                   "screens, extend the PoR-Gain eval log); without it such a change is put back and the run fails")
     r.set_defaults(func=_reproduce)
     m = sub.add_parser("readme", help="write README.md from nbs/index.ipynb (or --check that it is current)")
     m.add_argument("--check", action="store_true", help="exit 1 if README.md differs from what nbs/index.ipynb gives")
