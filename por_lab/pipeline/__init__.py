@@ -24,18 +24,20 @@ from ._docs import cell_directives, docs_notebook, figure_names, provenance_stat
 from ._docs import provenance_block, add_provenance, quarto_available, stage_docs
 from ._docs import vendor_katex, vendor_panel_css, drop_webfonts, build_docs, readme_text
 from ._docs import write_readme
-from ._reproduce import ReproduceReport, record_provenance, reproduce
+from ._reproduce import ReproduceReport, record_provenance, tracked_data, what_differs, guard_data
+from ._reproduce import reproduce
 from ._verify import FAIL, compare, Check, VerifyReport, signed_statements, paper_checks, reexecute, verify
 
 __all__ = ['Check', 'Dependencies', 'FAIL', 'JobResult', 'NotebookJob', 'PIPELINE_VALUES', 'PREDICATE_TYPE',
     'READS_HOOK', 'ReproduceReport', 'STATEMENT_TYPE', 'VerifyReport', 'add_provenance', 'build_docs',
     'build_paper', 'cell_directives', 'checkpoint', 'compare', 'data_named', 'declared_parameters',
     'discover_notebooks', 'docs_notebook', 'drop_webfonts', 'dsse_line', 'dsse_open', 'execute_job',
-    'figure_names', 'file_sha256', 'floats_after_references', 'git_commit', 'import_graph', 'is_cached',
-    'latexmk_available', 'lazy_map', 'lock_digest', 'module_closure', 'module_name', 'notebook_dependencies',
-    'notebook_hash', 'notebook_imports', 'notebook_name', 'notebook_parameters', 'pages_text',
-    'paper_checks', 'pdf_tools_available', 'plan', 'prove', 'provenance_block', 'provenance_status',
-    'prune_stale', 'quarto_available', 'readme_text', 'reads_digest', 'record', 'record_provenance',
-    'reexecute', 'reproduce', 'run_job', 'run_jobs', 'select', 'settings_sections_read', 'signed_figures',
-    'signed_statements', 'stage_docs', 'statement', 'tree_hash', 'vendor_katex', 'vendor_panel_css',
-    'verify', 'verify_proof', 'write_bibfiles', 'write_readme', 'write_run_values']
+    'figure_names', 'file_sha256', 'floats_after_references', 'git_commit', 'guard_data', 'import_graph',
+    'is_cached', 'latexmk_available', 'lazy_map', 'lock_digest', 'module_closure', 'module_name',
+    'notebook_dependencies', 'notebook_hash', 'notebook_imports', 'notebook_name', 'notebook_parameters',
+    'pages_text', 'paper_checks', 'pdf_tools_available', 'plan', 'prove', 'provenance_block',
+    'provenance_status', 'prune_stale', 'quarto_available', 'readme_text', 'reads_digest', 'record',
+    'record_provenance', 'reexecute', 'reproduce', 'run_job', 'run_jobs', 'select', 'settings_sections_read',
+    'signed_figures', 'signed_statements', 'stage_docs', 'statement', 'tracked_data', 'tree_hash',
+    'vendor_katex', 'vendor_panel_css', 'verify', 'verify_proof', 'what_differs', 'write_bibfiles',
+    'write_readme', 'write_run_values']
