@@ -105,7 +105,10 @@ def read_run(path: str | os.PathLike) -> dict:
     models = {tuple(r.get("models") or ()) for r in recs}
     if len(models) > 1:
         raise RunMismatchError(f"{path} mixes results of different models {sorted(models)}")
-    return {"path": str(path), "ok": {r["key"]: r for r in recs if r["status"] == "ok"}, "keys": {r["key"] for r in recs},
+    ok = {}
+    for r in sorted((r for r in recs if r["status"] == "ok"), key=lambda r: str(r["id"])):
+        ok.setdefault(r["key"], r)     # items with the same question: the first id, whatever order the run wrote them in
+    return {"path": str(path), "ok": ok, "keys": {r["key"] for r in recs},
             "failed": sum(r["status"] != "ok" for r in recs), "protocol": protos.pop(), "models": list(models.pop()),
             "task": tasks.pop(), "task_name": recs[0].get("task_name")}
 
