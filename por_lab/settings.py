@@ -24,8 +24,8 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['SETTINGS_FILE', 'ENV_SETTINGS', 'ENV_ROOT', 'packaged_settings', 'SettingsError', 'find_project_root', 'parse_value',
-           'Settings', 'Section', 'UndeclaredSetting', 'validate', 'load_settings', 'settings', 'seed_sequence', 'rng',
-           'git_commit', 'provenance']
+           'Settings', 'Section', 'UndeclaredSetting', 'validate', 'load_settings', 'settings', 'package_dir',
+           'seed_sequence', 'rng', 'git_commit', 'provenance']
 
 # %% ../nbs/01_settings.ipynb #942e64dd
 SETTINGS_FILE = "settings.ini"
@@ -89,6 +89,7 @@ class Settings:
     root: Path
     parser: configparser.ConfigParser
     files: list = field(default_factory=list)
+    origin: dict = field(default_factory=dict)   # (section, key) -> the settings file that set it
 
     def sections(self) -> list[str]:
         "Names of all sections."
@@ -109,7 +110,7 @@ class Settings:
         return default
 
     def path(self, key: str) -> Path:
-        "An absolute project path from the `[paths]` section."
+        "An absolute output path from the `[paths]` section (relative ones under the project root, else the working folder)."
         p = Path(getattr(self.paths, key)).expanduser()
         return p if p.is_absolute() else self.root / p
 
@@ -162,7 +163,7 @@ def _section_name(s: "Settings", attr: str) -> str | None:
 
 # %% ../nbs/01_settings.ipynb #eb223245
 def _settings_getattr(self: Settings, name: str) -> Section:
-    if name.startswith("_") or name in ("root", "parser", "files"):
+    if name.startswith("_") or name in ("root", "parser", "files", "origin"):
         raise AttributeError(name)
     sec = _section_name(self, name)
     if sec is None:
@@ -244,7 +245,7 @@ def load_settings(path: str | os.PathLike | None = None, root: str | os.PathLike
         parser.read_dict({sec: {k: one.get(sec, k, raw=True) for k in one.options(sec)} for sec in one.sections()})
         origin.update({(sec, k): f for sec in one.sections() for k in one.options(sec)})
     validate(parser, origin)
-    return Settings(root=root, parser=parser, files=files)
+    return Settings(root=root, parser=parser, files=files, origin=origin)
 
 
 @lru_cache(maxsize=None)
@@ -255,6 +256,30 @@ def _cached_settings(root: str, env: str | None) -> Settings:
 def settings() -> Settings:
     "The current settings (cached per project root and `$POR_LAB_SETTINGS`)."
     return _cached_settings(str(find_project_root()), os.environ.get(ENV_SETTINGS))
+
+# %% ../nbs/01_settings.ipynb #76aca706
+def package_dir() -> Path:
+    "The installed package's folder: its shipped defaults (`settings.ini`) and run-time data (`data/`)."
+    return packaged_settings().parent
+
+
+@patch
+def input_path(self: Settings, section: str, key: str) -> Path:
+    "The file or folder that `[section] key` names, resolved against the project, the user's settings file, or the package's data."
+    raw = self.get(section, key)
+    p, src = Path(str(raw)).expanduser(), self.origin.get((section, key))
+    if p.is_absolute():
+        where = "an absolute path"
+    elif (self.root / SETTINGS_FILE).is_file():
+        p, where = self.root / p, f"the project {self.root}"
+    elif src is not None and Path(src).resolve() != packaged_settings().resolve():
+        p, where = Path(src).parent / p, f"the folder of {src}"
+    else:
+        p, where = package_dir() / p, "the installed package's data"
+    if not p.exists():
+        raise SettingsError(f"[{section}] {key} = {raw} names {p} (resolved against {where}), which does not exist; "
+                            f"set [{section}] {key} in a settings file named by ${ENV_SETTINGS}, or pass the path")
+    return p
 
 # %% ../nbs/01_settings.ipynb #9afbb511
 def _key_to_int(k) -> int:

@@ -296,7 +296,7 @@ def config_path(config: str | Path) -> Path:
     p = Path(config).expanduser()
     if p.is_file():
         return p
-    d = settings().root / settings().bench.tasks_dir
+    d = settings().input_path("bench", "tasks_dir")
     for cand in (d / str(config), d / f"{config}.yaml"):
         if cand.is_file():
             return cand

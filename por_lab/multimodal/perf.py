@@ -73,7 +73,7 @@ def time_encode(n_pairs: int | None = None, model: str | None = None, sample: in
     import torch
     from por_lab.encoders import ClipEncoder
     n_pairs, sample, model = _perf("pairs", n_pairs), _perf("encode_sample", sample), model or settings().multimodal.clip_model
-    folder = settings().path("data") / "images"
+    folder = settings().input_path("paths", "data") / "images"
     with open(folder / "captions.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     files = [folder / rows[i % len(rows)]["file"] for i in range(sample)]

@@ -337,9 +337,7 @@ def corpus_digest(items: list[dict]) -> dict:
 def load_heldout(path: str | None = None) -> list[dict]:
     "The hand-written held-out set (data/sonate/heldout.json, keys `<kind>_<name>`): plain-language jailbreaks; benign role-play, security talk, code, other languages. Never trained on."
     from por_lab.settings import settings
-    s = settings()
-    p = Path(path or s.sonate.screen_heldout)
-    p = p if p.is_absolute() else s.root / p
+    p = Path(path).expanduser() if path else settings().input_path("sonate", "screen_heldout")
     if not p.is_file():
         raise ValueError(f"held-out set {p} does not exist")
     d = json.loads(p.read_text(encoding="utf-8"))

@@ -103,9 +103,7 @@ def save(self: RefusalModel, path: str | Path) -> Path:
 @patch(cls_method=True)
 def load(cls: RefusalModel, path: str | Path | None = None) -> RefusalModel:
     "The model at `path` (default `[sonate] refusal_model`); a missing or unreadable file (or one without a segment threshold) is a ValueError saying how to rebuild it."
-    s = settings()
-    path = Path(path if path is not None else s.sonate.refusal_model)
-    path = path if path.is_absolute() else s.root / path
+    path = Path(path).expanduser() if path is not None else settings().input_path("sonate", "refusal_model")
     try:
         with np.load(path, allow_pickle=False) as d:
             m = cls(d["coef"], d["intercept"], d["mean"], d["std"], float(d["segment_threshold"]))

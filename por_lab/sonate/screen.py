@@ -229,9 +229,7 @@ class PromptScreen:
 
     def __init__(self, model: ScreenModel | str | Path | None = None):
         if not isinstance(model, ScreenModel):
-            s = settings()
-            p = Path(model or s.sonate.screen_model)
-            model = ScreenModel.load(p if p.is_absolute() else s.root / p)
+            model = ScreenModel.load(Path(model).expanduser() if model else settings().input_path("sonate", "screen_model"))
         self.model = model
 
     def verdicts(self, texts: list[str], vecs: np.ndarray, norms: list[Normalised] | None = None) -> list[dict]:

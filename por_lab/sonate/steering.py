@@ -65,10 +65,7 @@ def _check_sentences(d: dict, key: str, path):
 # %% ../../nbs/sonate/02_steering.ipynb #e08af4d7
 def load_constitution(path: str | os.PathLike | None = None) -> Constitution:
     "Read and check a constitution JSON file (default `[sonate] constitution`)."
-    s = settings()
-    path = Path(path if path is not None else s.sonate.constitution).expanduser()
-    if not path.is_absolute():
-        path = s.root / path
+    path = Path(path).expanduser() if path is not None else settings().input_path("sonate", "constitution")
     if not path.is_file():
         raise ValueError(f"constitution file {path} does not exist")
     raw = path.read_bytes()
