@@ -74,6 +74,14 @@ class JobResult:
     failed_notebook: str | None = None
 
 
+def _file_digest(path) -> str | None:
+    "SHA-256 of a file's bytes, None when it is gone."
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 def _load_record(job: NotebookJob) -> dict | None:
     try:
         return json.loads(job.record.read_text())
@@ -82,11 +90,12 @@ def _load_record(job: NotebookJob) -> dict | None:
 
 
 def is_cached(job: NotebookJob) -> bool:
-    "Whether the last successful run of `job` had the same key and read the same data, and its outputs all still exist."
+    "Whether the last successful run of `job` had the same key and read the same data, and its outputs are still as it wrote them."
     rec = _load_record(job)
     if rec is None or rec.get("key") != job.key or not Path(job.output).is_file():
         return False
-    if not all(Path(a).is_file() for a in rec.get("artifacts", [])):
+    made = rec.get("artifact_sha256")
+    if made is None or set(made) != set(rec.get("artifacts", [])) or any(_file_digest(a) != h for a, h in made.items()):
         return False
     data = settings().path("data")
     reads = rec.get("reads", {})
@@ -156,11 +165,12 @@ def execute_job(job: NotebookJob) -> JobResult:
                 err = f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}"
             raise _JobFailed(JobResult(job.name, "failed", time.perf_counter() - t0, err, cell,
                                        failed_notebook=str(failed) if failed.exists() else None)) from None
-    artifacts = sorted(set(log.read_text().split())) if log.exists() else []
+    artifacts = [a for a in sorted(set(log.read_text().split())) if Path(a).is_file()] if log.exists() else []
     read = reads_digest(reads.read_text().splitlines() if reads.exists() else [], settings().path("data"))
     res = JobResult(job.name, "ran", time.perf_counter() - t0, artifacts=artifacts)
     atomic_write_text(job.record, json.dumps({"key": job.key, "profile": job.profile, "inputs": job.inputs,
-                                              "deps": job.deps, "reads": read, **asdict(res)}, indent=1))
+                                              "deps": job.deps, "reads": read, **asdict(res),
+                                              "artifact_sha256": {a: _file_digest(a) for a in artifacts}}, indent=1))
     return res
 
 
