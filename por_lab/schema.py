@@ -141,7 +141,8 @@ SCHEMA["dashboard"] = {
     "max_work": Key(int, "largest N x steps the page runs", 1), "max_frames": Key(int, "most recorded frames per run", 2),
     "raster_max_oscillators": Key(int, "most oscillators the raster draws", 1), "chunk_seconds": Key(float, "seconds between progress updates", POSITIVE),
     "max_file_mb": Key(float, "largest file the pages open (MB)", POSITIVE), "max_upload_mb": Key(float, "largest upload (MB)", POSITIVE),
-    "max_turns": Key(int, "most turns scored at once", 1), "preload_sonate": Key(bool, "load the text encoder when the server starts")}
+    "max_sweep_mb": Key(float, "largest sweep in memory once opened (MB)", POSITIVE), "max_turns": Key(int, "most turns scored at once", 1),
+    "max_conversation_chars": Key(int, "longest conversation text read (characters)", 1), "preload_sonate": Key(bool, "load the text encoder when the server starts")}
 
 # %% ../nbs/00_schema.ipynb #db813cb9
 _U = dict(lo=0, hi=1)  # a share / probability / cosine threshold in [0, 1]

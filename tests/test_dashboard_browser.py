@@ -1,9 +1,14 @@
 """The dashboard in a real browser: `por-lab dashboard` on a free localhost port, headless Debian chromium driven by
 playwright. Every page renders with plots, a simulator input changes the plot, a two-turn conversation gets receipt
 cards, a tampered receipt log is caught at its line, bad input shows a message, and nothing is fetched from the internet.
-Screenshots go to _build/screenshots/."""
+What the pages may read (issue 29): on 127.0.0.1 a path outside the project, home and --data-dir is refused; a server on
+127.0.0.2 (not a loopback name: exposed) has no path field without --data-dir, refuses '..', absolute paths and links
+that lead out of it, refuses an oversized upload in the browser, says only "not a receipt log" of a file that is not one,
+and still verifies a valid uploaded log. Screenshots go to _build/screenshots/."""
 import base64
+import contextlib
 import json
+import shutil
 import os
 import re
 import signal
@@ -27,6 +32,9 @@ def files(tmp_path_factory):
     ds = sweep(grid={"lock_strength": [0.0, 0.2, 0.5, 1.0], "noise_level": [0.0, 0.1, 0.3]}, base={"chain_length": 16},
                replicas=2, n_steps=200, record_every=5, scheduler="synchronous", progress=False, seed=2)
     save_sweep(ds, d / "sweep.nc")
+    outside = tmp_path_factory.mktemp("outside")          # a real sweep outside every allowed folder, and a link to it
+    shutil.copy(d / "sweep.nc", outside / "secret.nc")
+    os.symlink(outside / "secret.nc", d / "elsewhere.nc")
     from por_lab.bench.clients import Endpoint, OracleServer
     from por_lab.bench.protocols import run_protocol
     from por_lab.bench.tasks import task_from_dict
@@ -44,16 +52,23 @@ LONG_STEPS = 3_000_000
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, files):
     # room for a run long enough to be cancelled: at the shipped limit (2,000 x 100,000 steps) a quiet machine finishes
     # the run in about a second, before the Cancel click arrives
     ini = tmp_path_factory.mktemp("settings") / "long_runs.ini"
     ini.write_text(f"[dashboard]\nsteps_max = {LONG_STEPS}\nmax_work = {2000 * LONG_STEPS}\n")
     env = dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", POR_LAB_ROOT=str(REPO), POR_LAB_SETTINGS=str(ini))
-    proc = subprocess.Popen([POR_LAB, "dashboard", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    with dashboard_process(env, "--port", "0", "--data-dir", str(files)) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def dashboard_process(env, *args, host="127.0.0.1"):
+    "`por-lab dashboard ARGS` until the block ends; yields its URL. It must not exit while serving, and must stop on SIGTERM."
+    proc = subprocess.Popen([POR_LAB, "dashboard", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=env, start_new_session=True)
     line = proc.stdout.readline()
-    if not line.startswith("por_lab dashboard: http://127.0.0.1:"):
+    if not line.startswith(f"por_lab dashboard: http://{host}:"):
         proc.kill()
         pytest.fail(f"the dashboard did not start: {line!r} {proc.stderr.read()[-2000:]}")
     yield line.split()[2]
@@ -80,7 +95,7 @@ def browser(tmp_path_factory):
 
         def route(r):
             host = re.match(r"^[a-z]+://([^/:]+)", r.request.url)
-            if host and host.group(1) not in ("127.0.0.1", "localhost"):
+            if host and host.group(1) not in ("127.0.0.1", "127.0.0.2", "localhost"):
                 external.append(r.request.url)
                 return r.abort()
             return r.continue_()
@@ -175,6 +190,13 @@ def test_sweeps_page_opens_a_sweep(server, page, files):
     box.fill(str(files / "nope.nc")); box.press("Tab")
     page.locator(".sweep-open button").click()
     page.get_by_text("does not exist").first.wait_for(timeout=20_000)
+    for outside in ("/etc/passwd", "/etc/no-such-file", str(files / "elsewhere.nc")):   # the same refusal, file or not
+        for typed, words in ((str(files / "nope.nc"), "does not exist"),   # a fresh message each time
+                             (outside, "must be inside this project, your home folder or the --data-dir folder")):
+            box.fill(typed); box.press("Tab")
+            page.locator(".sweep-open button").click()
+            page.locator(".por-message").get_by_text(words).first.wait_for(timeout=20_000)
+    assert page.locator(".plot-heatmap .bk-Canvas").count() == 0   # elsewhere.nc (a link to a real sweep) was not opened
     box.fill(str(files / "sweep.nc")); box.press("Tab")
     page.locator(".sweep-open button").click()
     for css in ("plot-heatmap", "plot-slice"):
@@ -207,18 +229,25 @@ def test_sonate_page_scores_signs_and_verifies(server, page, tmp_path):
     assert "Reality Index" in text(page, "sonate-table")
     page.screenshot(path=SHOTS / "dashboard_sonate.png", full_page=True)
 
-    page.locator(".verify-button button").click()
+    page.locator(".verify-button button").click()        # nothing given: this session's own log and key
     page.locator(".verify-out").get_by_text("The log verifies").wait_for(timeout=20_000)
-    # a hand-edited copy of the session's log breaks at the edited line
-    log_box = page.locator(".verify-log input")
-    lines = Path(log_box.input_value()).read_bytes().splitlines(keepends=True)
+    got = {}
+    for label in ("receipt log", "public key"):           # what the page offers for download, as a user gets it
+        with page.expect_download() as dl:
+            page.locator(".bk-btn").filter(has_text=label).first.click()
+        got[label] = tmp_path / dl.value.suggested_filename
+        dl.value.save_as(got[label])
+    # a hand-edited copy of the session's log, uploaded, breaks at the edited line
+    lines = got["receipt log"].read_bytes().splitlines(keepends=True)
     env = json.loads(lines[1])
     body = json.loads(base64.b64decode(env["payload"]))
     body["scores"]["trust_protocol"] = "PASS"
     env["payload"] = base64.b64encode(json.dumps(body).encode()).decode()
     bad = tmp_path / "edited.jsonl"
     bad.write_bytes(lines[0] + (json.dumps(env) + "\n").encode())
-    log_box.fill(str(bad)); log_box.press("Tab")
+    page.locator(".verify-log-upload input[type=file]").set_input_files(bad)
+    page.locator(".verify-key-upload input[type=file]").set_input_files(got["public key"])
+    page.wait_for_timeout(500)
     page.locator(".verify-button button").click()
     out = page.locator(".verify-out").get_by_text("The log breaks at line 2")
     out.wait_for(timeout=20_000)
@@ -241,4 +270,94 @@ def test_benchmark_page_shows_gain(server, page, files):
     assert non_blank(plot(page, "plot-bench").screenshot()), "the gain plot is blank"
     assert page.locator(".bench-items tbody tr").count() == 24
     page.screenshot(path=SHOTS / "dashboard_benchmark.png", full_page=True)
+    assert not page.errors, page.errors
+
+
+UPLOAD_MB = 0.05   # the exposed servers' upload limit: 50 kB, so an oversized file is small to make
+
+
+@pytest.fixture(scope="module")
+def exposed(tmp_path_factory, files):
+    """Two servers on 127.0.0.2 (not a loopback name: exposed), one with no data folder, one with --data-dir holding a
+    sweep, a link to a real sweep outside it, and a link to a folder outside it; plus a signed receipt log to upload."""
+    root = tmp_path_factory.mktemp("exposed")
+    data, outside = root / "data", root / "outside"
+    data.mkdir(); outside.mkdir()
+    shutil.copy(files / "sweep.nc", data / "sweep.nc")
+    shutil.copy(files / "sweep.nc", outside / "secret.nc")      # a real sweep: were a link followed, it would open
+    os.symlink(outside / "secret.nc", data / "link.nc")
+    os.symlink(outside, data / "way_out")
+    from por_lab.sonate.receipts import ReceiptLog, Signer, generate_keypair
+    generate_keypair(root / "k.pem", root / "k.pub")
+    with ReceiptLog(root / "log.jsonl", Signer.from_file(root / "k.pem")) as log:
+        for r in (0.4, 0.7, 0.9):
+            log.append_body({"scores": {"r_m": r, "trust_protocol": "PASS"}})
+    (root / "passwd.jsonl").write_text("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n")
+    (root / "big.jsonl").write_bytes(b"x" * int(UPLOAD_MB * 1e6 * 2))
+    ini = root / "exposed.ini"
+    ini.write_text(f"[dashboard]\nmax_upload_mb = {UPLOAD_MB}\npreload_sonate = False\n")
+    env = dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", POR_LAB_ROOT=str(REPO), POR_LAB_SETTINGS=str(ini))
+    with dashboard_process(env, "--address", "127.0.0.2", "--port", "0", host="127.0.0.2") as bare, \
+            dashboard_process(env, "--address", "127.0.0.2", "--port", "0", "--data-dir", str(data), host="127.0.0.2") as with_data:
+        yield {"bare": bare, "data": with_data, "root": root}
+
+
+def upload(page, css, path):
+    page.locator(f".{css} input[type=file]").set_input_files(path)
+    page.wait_for_timeout(500)   # the file travels to the server
+
+
+def test_exposed_server_takes_uploads_only(exposed, page):
+    open_app(page, exposed["bare"] + "?page=sonate")
+    assert "reachable from other machines: files by upload" in text(page, "dash-header")
+    for css in ("sweep-path", "verify-log", "verify-key", "bench-solo", "bench-pair"):   # no path field on any page
+        assert page.locator(f".{css}").count() == 0, css
+    root = exposed["root"]
+    upload(page, "verify-log-upload", root / "big.jsonl")   # refused in the browser: one line, nothing sent
+    page.get_by_text(f"the file is 0.1 MB: uploads are limited to {UPLOAD_MB:g} MB (it was not sent)").first.wait_for(timeout=20_000)
+
+    upload(page, "verify-log-upload", root / "passwd.jsonl")   # not a receipt log: said in one line, nothing about its lines
+    upload(page, "verify-key-upload", root / "k.pub")
+    page.locator(".verify-button button").click()
+    page.locator(".verify-out").get_by_text("This file is not a receipt log").wait_for(timeout=20_000)
+    out = text(page, "verify-out")
+    assert "root" not in out and "line 2" not in out and "| 1 |" not in out and str(root) not in out, out
+    upload(page, "verify-key-upload", root / "passwd.jsonl")   # a key file that is no key: no library words
+    page.locator(".verify-button button").click()
+    msg = page.get_by_text("is not an Ed25519 public key").first
+    msg.wait_for(timeout=20_000)
+    assert "Unable to load" not in msg.text_content() and str(root) not in msg.text_content(), msg.text_content()
+
+    upload(page, "verify-log-upload", root / "log.jsonl")   # a valid upload still verifies
+    upload(page, "verify-key-upload", root / "k.pub")
+    page.locator(".verify-button button").click()
+    page.locator(".verify-out").get_by_text("The log verifies").wait_for(timeout=20_000)
+    assert "3 receipt(s)" in text(page, "verify-out")
+    page.screenshot(path=SHOTS / "dashboard_exposed_sonate.png", full_page=True)
+    assert not page.errors, page.errors
+
+
+def test_exposed_server_confines_names_to_the_data_folder(exposed, page):
+    open_app(page, exposed["data"] + "?page=sweeps")
+    box = page.locator(".sweep-path input")
+    root = exposed["root"]
+    for typed, words in [("../outside/secret.nc", "may not contain '..'"),
+                         (str(root / "outside" / "secret.nc"), "not as an absolute path"),
+                         (str(root / "data" / "sweep.nc"), "not as an absolute path"),
+                         ("link.nc", "must be inside the data folder"), ("way_out/secret.nc", "must be inside the data folder"),
+                         ("way_out/none.nc", "must be inside the data folder")]:
+        box.fill("none.nc"); box.press("Tab")                 # a fresh message each time
+        page.locator(".sweep-open button").click()
+        page.locator(".por-message").get_by_text("none.nc does not exist").first.wait_for(timeout=20_000)
+        box.fill(typed); box.press("Tab")
+        page.locator(".sweep-open button").click()
+        msg = page.locator(".por-message").get_by_text(words).first
+        msg.wait_for(timeout=20_000)
+        assert str(root) not in msg.text_content() and "/tmp" not in msg.text_content(), msg.text_content()
+    assert page.locator(".plot-heatmap .bk-Canvas").count() == 0   # nothing outside was opened
+    page.screenshot(path=SHOTS / "dashboard_exposed_refused.png", full_page=True)
+    box.fill("sweep.nc"); box.press("Tab")
+    page.locator(".sweep-open button").click()
+    assert non_blank(plot(page, "plot-heatmap").screenshot()), "the sweep inside the data folder did not open"
+    assert "sweep.nc" in text(page, "sweep-info") and str(root) not in text(page, "sweep-info")
     assert not page.errors, page.errors

@@ -9,7 +9,7 @@ __all__ = []
 
 # %% ../../nbs/dashboard/00_dashboard.ipynb #6d842a17
 from ._inputs import PAGES, TOPOLOGY_CHOICES, InputError, limits, check_number
-from ._inputs import parse_coupling, check_simulation_inputs, check_file, missing_engine
+from ._inputs import parse_coupling, check_simulation_inputs, check_file, missing_engine, Access, confine
 from ._simulator import SimulationRun, r_plot, phase_raster, metrics_markdown, SimulatorPage
 from ._sweeps import sweep_axes, sweep_metrics, sweep_heatmap, sweep_slice, open_sweep
 from ._sweeps import SweepsPage
@@ -19,9 +19,9 @@ from ._sonate import verify_receipts, verify_markdown, shared_calculator, Sonate
 from ._bench import ITEM_FILTERS, open_results, accuracy_table, items_table, BenchmarkPage
 from ._app import LOCAL_ADDRESSES, dashboard, PortInUse, serve
 
-__all__ = ['BenchmarkPage', 'EXAMPLE_CONVERSATION', 'ITEM_FILTERS', 'InputError', 'LOCAL_ADDRESSES', 'PAGES',
+__all__ = ['Access', 'BenchmarkPage', 'EXAMPLE_CONVERSATION', 'ITEM_FILTERS', 'InputError', 'LOCAL_ADDRESSES', 'PAGES',
     'PortInUse', 'ReceiptSession', 'SimulationRun', 'SimulatorPage', 'SonatePage', 'SweepsPage',
-    'TOPOLOGY_CHOICES', 'accuracy_table', 'check_file', 'check_number', 'check_simulation_inputs',
+    'TOPOLOGY_CHOICES', 'accuracy_table', 'check_file', 'check_number', 'check_simulation_inputs', 'confine',
     'conversation_turns', 'dashboard', 'dimensions_plot', 'drift_line', 'flags_markdown', 'items_table',
     'limits', 'metrics_markdown', 'missing_engine', 'open_results', 'open_sweep', 'parse_coupling',
     'phase_raster', 'r_plot', 'scaffold_heatmap', 'scores_table', 'serve', 'shared_calculator', 'sweep_axes',

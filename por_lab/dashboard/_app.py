@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 from ..settings import settings
-from ._inputs import InputError, PAGES, check_file, limits, missing_engine, _pn
+from ._inputs import Access, InputError, PAGES, check_file, limits, missing_engine, _pn
 from ._simulator import SimulatorPage
 from ._sweeps import SweepsPage
 from ._sonate import SonatePage, shared_calculator
@@ -23,37 +23,36 @@ from ._bench import BenchmarkPage
 __all__ = ['LOCAL_ADDRESSES', 'dashboard', 'PortInUse', 'serve']
 
 # %% ../../nbs/dashboard/06_app.ipynb #93f3132d
-def _page(title: str, module: str, build):
+def _page(title: str, module: str, build, access: Access):
     try:
         __import__(module)
     except ImportError as e:
-        return missing_engine(title, module, e), None
+        return missing_engine(title, module, e, detail=not access.exposed), None
     p = build()
     return p.view(), p
 
 
 def dashboard(page: str | None = None, sweep: str | None = None, solo: str | None = None, pair: str | None = None,
-              self_consistency: str | None = None, run_initial: bool = True):
-    "The dashboard app (a Panel layout, one tab per page); `page` picks the open tab, the paths preload files."
-    pn = _pn()
+              self_consistency: str | None = None, run_initial: bool = True, access: Access | None = None):
+    "The dashboard app (a Panel layout, one tab per page); `page` picks the open tab, the paths preload files, `access` says what the pages may open."
+    pn, access = _pn(), access or Access()
     if page is not None and page not in PAGES:
         raise InputError(f"page must be one of {', '.join(PAGES)}, got {page!r}")
     folder = Path(tempfile.mkdtemp(prefix="por_lab_dashboard_"))
-    built = [
-        _page("Simulator", "por_lab.simulator", lambda: SimulatorPage(run_initial=run_initial)),
-        _page("Sweeps", "por_lab.simulator._sweep", lambda: SweepsPage(sweep, folder)),
-        _page("SONATE", "por_lab.sonate.calculator", lambda: SonatePage(folder)),
-        _page("Benchmark", "por_lab.bench.stats", lambda: BenchmarkPage(solo, pair, self_consistency, folder)),
-    ]
+    built = [_page("Simulator", "por_lab.simulator", lambda: SimulatorPage(run_initial=run_initial), access),
+             _page("Sweeps", "por_lab.simulator._sweep", lambda: SweepsPage(sweep, folder, access), access),
+             _page("SONATE", "por_lab.sonate.calculator", lambda: SonatePage(folder, access), access),
+             _page("Benchmark", "por_lab.bench.stats", lambda: BenchmarkPage(solo, pair, self_consistency, folder, access), access)]
     tabs = pn.Tabs(*[v for v, _ in built], dynamic=False, sizing_mode="stretch_width", css_classes=["pages"])
     if page is not None:
         tabs.active = PAGES.index(page)
     from por_lab import __version__
-    header = pn.pane.Markdown(f"## por_lab · Proof-of-Resonance dashboard\n<small>por_lab {__version__} · "
-                              f"settings: {settings().path('data').parent}</small>", sizing_mode="stretch_width")
+    where = (f"settings: {settings().path('data').parent}" if not access.exposed else "reachable from other machines: files by upload"
+             + (" or by name in the data folder" if access.data_dir else ""))
+    header = pn.pane.Markdown(f"## por_lab · Proof-of-Resonance dashboard\n<small>por_lab {__version__} · {where}</small>",
+                              sizing_mode="stretch_width", css_classes=["dash-header"])
     app = pn.Column(header, tabs, sizing_mode="stretch_width")
-    app.pages = {name: p for name, (_, p) in zip(PAGES, built)}
-    app.folder = folder
+    app.pages, app.folder = {name: p for name, (_, p) in zip(PAGES, built)}, folder
 
     def cleanup(*_):
         for p in app.pages.values():
@@ -89,7 +88,7 @@ def _serve_inputs(port, address, preload: dict) -> tuple[int, str, str | None]:
         raise InputError(f"page must be one of {', '.join(PAGES)}, got {page!r}")
     for k in ("sweep", "solo", "pair", "self_consistency"):
         if preload.get(k):
-            check_file(preload[k], k.replace("_", "-") + " file", folder_ok=(k == "sweep"))
+            check_file(preload[k], k.replace("_", "-") + " file", folder_ok=(k == "sweep"), shown=str(preload[k]))  # for the operator
     return port, str(L["address"] if address is None else address), page
 
 
@@ -105,6 +104,23 @@ def _free_port(address: str) -> int:
         s.bind((address, 0))
         return s.getsockname()[1]
 
+# %% ../../nbs/dashboard/06_app.ipynb #0699acc2
+def _access(address: str, allow_origin=(), exposed: bool | None = None, data_dir=None) -> Access:
+    "What the pages may open: exposed unless the address is a loopback name and no other origin is allowed; `data_dir` checked."
+    exposed = bool(exposed) or address not in LOCAL_ADDRESSES or bool(allow_origin)
+    if data_dir is not None and str(data_dir).strip():
+        d = Path(str(data_dir)).expanduser()
+        if not d.is_dir():
+            raise InputError(f"--data-dir {data_dir} is not a folder")
+        return Access(exposed, d.resolve())
+    return Access(exposed)
+
+
+def _max_message() -> int:
+    "The largest websocket message the server reads, in bytes: an upload in base64 or the longest conversation, plus room."
+    L = limits()
+    return int(max(float(L["max_upload_mb"]) * 1e6 * 4 / 3, int(L["max_conversation_chars"]) * 6)) + 100_000
+
 # %% ../../nbs/dashboard/06_app.ipynb #3d6b6b61
 def _start(session, port: int, address: str, allow_origin):
     "A Bokeh server (not started yet) for `session`; a taken port or a bad address is one line."
@@ -113,7 +129,7 @@ def _start(session, port: int, address: str, allow_origin):
     try:
         return pn.serve(session, port=port, address=address, show=False, start=False, title="por_lab dashboard",
                         websocket_origin=_origins(address, port, allow_origin), verbose=False,
-                        websocket_max_message_size=int(float(limits()["max_upload_mb"]) * 1e6 * 1.4) + 10_000)
+                        websocket_max_message_size=_max_message())
     except OSError as e:
         if e.errno in (errno.EADDRINUSE, errno.EACCES):
             raise PortInUse(f"port {port} on {address} is already in use (another dashboard?); "
@@ -124,14 +140,15 @@ def _start(session, port: int, address: str, allow_origin):
 
 # %% ../../nbs/dashboard/06_app.ipynb #28169926
 def serve(port: int | None = None, address: str | None = None, show: bool = False, allow_origin: list[str] | tuple = (),
-          ready=None, **preload):
-    "Serve the dashboard (blocks until interrupted); default 127.0.0.1 and [dashboard] port. `ready(url)` is called once listening."
+          ready=None, exposed: bool | None = None, data_dir=None, **preload):
+    "Serve the dashboard (blocks until interrupted); default 127.0.0.1 and [dashboard] port. `ready(url)` is called once listening; `exposed`, `data_dir`: see `_access`."
     pn = _pn()
     port, address, page = _serve_inputs(port, address, preload)
+    access = _access(address, allow_origin, exposed, data_dir)
 
     def session():
         want = (pn.state.session_args.get("page") or [b""])[0].decode() or page
-        app = dashboard(page=want if want in PAGES else page, **preload)
+        app = dashboard(page=want if want in PAGES else page, access=access, **preload)
         pn.state.on_session_destroyed(lambda ctx: app.cleanup())
         return app
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from fastcore.basics import patch
 
 from ..bench.report import open_benchmark
-from ._inputs import InputError, check_file, _Upload, _message, _pn, _say
+from ._inputs import Access, InputError, check_file, _Upload, _message, _pn, _say
 
 # %% auto #0
 __all__ = ['ITEM_FILTERS', 'open_results', 'accuracy_table', 'items_table', 'BenchmarkPage']
@@ -23,13 +23,23 @@ ITEM_FILTERS = ("all items", "pair right, solo wrong", "solo right, pair wrong",
 
 
 def open_results(solo, pair, self_consistency=None, n_boot: int | None = None, seed: int | None = None) -> dict:
-    "The files given on the page, checked (`check_file`), opened by `por_lab.bench.report.open_benchmark`; InputError if unusable."
-    paths = [check_file(solo, "solo results file"), check_file(pair, "pair results file")]
-    sc = check_file(self_consistency, "self-consistency results file") if self_consistency is not None and str(self_consistency).strip() else None
+    "The files given on the page, checked (`check_file`, each a results JSONL), opened by `por_lab.bench.report.open_benchmark`; InputError naming files by their names only."
+    from por_lab.bench.protocols import read_results
+    files = {"solo": solo, "pair": pair} | ({"self-consistency": self_consistency} if self_consistency and str(self_consistency).strip() else {})
+    files = {k: check_file(p, f"{k} results file") for k, p in files.items()}
+    for k, p in files.items():
+        try:
+            read_results(p)
+        except ValueError:   # its reason quotes the line
+            raise InputError(f"the {k} results file {p.name} is not a results file of `por-lab bench run` "
+                             "(a line is not a result record)") from None
     try:
-        return open_benchmark(*paths, sc, n_boot=n_boot, seed=seed)
+        return open_benchmark(files["solo"], files["pair"], files.get("self-consistency"), n_boot=n_boot, seed=seed)
     except ValueError as e:
-        raise InputError(str(e)) from None
+        msg = str(e)
+        for p in files.values():
+            msg = msg.replace(str(p), p.name)
+        raise InputError(msg) from None
 
 # %% ../../nbs/dashboard/05_bench.ipynb #446c69d3
 def accuracy_table(res: dict) -> "pd.DataFrame":
@@ -68,11 +78,11 @@ class BenchmarkPage:
     name = "Benchmark"
 
     def __init__(self, solo: str | None = None, pair: str | None = None, self_consistency: str | None = None,
-                 folder: Path | None = None):
+                 folder: Path | None = None, access: Access | None = None):
         pn = _pn()
         self.folder = folder or Path(tempfile.mkdtemp(prefix="por_lab_dashboard_"))
-        self.sources = {"solo": _Upload("solo results", ".jsonl"), "pair": _Upload("pair results", ".jsonl"),
-                        "self-consistency": _Upload("self-consistency results (optional)", ".jsonl")}
+        self.sources = {k: _Upload(label, ".jsonl", access, self.folder) for k, label in
+                        [("solo", "solo results"), ("pair", "pair results"), ("self-consistency", "self-consistency results (optional)")]}
         for k, s in self.sources.items():
             s.path.css_classes = [f"bench-{k}"]
         self.open_button = pn.widgets.Button(name="Open", button_type="primary", width=100, css_classes=["bench-open"])
@@ -87,9 +97,10 @@ class BenchmarkPage:
         self.res = None
         self.open_button.on_click(lambda e: self.open())
         self.filter.param.watch(lambda e: self._items(), "value")
+        for k, p in (("solo", solo), ("pair", pair), ("self-consistency", self_consistency)):
+            if p:
+                self.sources[k].set_preset(p)
         if solo or pair:
-            self.sources["solo"].path.value, self.sources["pair"].path.value = str(solo or ""), str(pair or "")
-            self.sources["self-consistency"].path.value = str(self_consistency or "")
             self.open()
 
 # %% ../../nbs/dashboard/05_bench.ipynb #4c080651
@@ -97,8 +108,7 @@ class BenchmarkPage:
 def open(self: BenchmarkPage):
     from por_lab.bench.stats import gain_plot, gain_table
     try:
-        paths = {k: s.resolve(self.folder) for k, s in self.sources.items()}
-        res = open_results(paths["solo"], paths["pair"], paths["self-consistency"])
+        res = open_results(self.sources["solo"].require(), self.sources["pair"].require(), self.sources["self-consistency"].resolve())
     except InputError as e:
         _say(self.message, f"**Not opened:** {e}")
         return

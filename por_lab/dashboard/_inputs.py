@@ -1,4 +1,4 @@
-"""What every page of the dashboard checks before it runs anything: ranges from `settings.ini` `[dashboard]`, files, uploads, and the shared Panel helpers.
+"""What every page of the dashboard checks before it runs anything: ranges from `settings.ini` `[dashboard]`, which files it may open (uploads, confined paths), and the shared Panel helpers.
 
 Docs: https://por-lab.github.io/por_lab/dashboard/inputs.html.md"""
 
@@ -7,16 +7,22 @@ Docs: https://por-lab.github.io/por_lab/dashboard/inputs.html.md"""
 # %% ../../nbs/dashboard/01_inputs.ipynb #7a0855ca
 from __future__ import annotations
 
+import base64
 import json
 import math
+import re
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from fastcore.basics import patch
 
 from ..settings import settings
 
 # %% auto #0
 __all__ = ['PAGES', 'TOPOLOGY_CHOICES', 'InputError', 'limits', 'check_number', 'parse_coupling', 'check_simulation_inputs',
-           'check_file', 'missing_engine']
+           'check_file', 'Access', 'confine', 'missing_engine']
 
 # %% ../../nbs/dashboard/01_inputs.ipynb #73ffc81f
 PAGES = ("simulator", "sweeps", "sonate", "benchmark")
@@ -105,22 +111,69 @@ def check_simulation_inputs(n_oscillators, noise_level, coupling_strength, topol
     return out
 
 # %% ../../nbs/dashboard/01_inputs.ipynb #3138a936
-def check_file(path: Any, what: str, max_mb: float | None = None, folder_ok: bool = False) -> Path:
-    "A readable file (or folder, if `folder_ok`) at `path` no bigger than `max_mb` (default [dashboard] max_file_mb); else InputError."
+def check_file(path: Any, what: str, max_mb: float | None = None, folder_ok: bool = False, shown: str | None = None) -> Path:
+    "A readable file (or folder, if `folder_ok`) at `path` no bigger than `max_mb` (default [dashboard] max_file_mb); else InputError naming it as `shown` (default: its name alone)."
     if path is None or not str(path).strip():
         raise InputError(f"no {what} given: type its path or upload it")
     p = Path(str(path).strip()).expanduser()
+    shown = shown or p.name
     if not p.exists():
-        raise InputError(f"{what} {p} does not exist")
+        raise InputError(f"{what} {shown} does not exist")
     if p.is_dir():
         if not folder_ok:
-            raise InputError(f"{what} {p} is a folder, not a file")
+            raise InputError(f"{what} {shown} is a folder, not a file")
         size = sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
     else:
         size = p.stat().st_size
     cap = float(limits()["max_file_mb"] if max_mb is None else max_mb)
     if size > cap * 1e6:
-        raise InputError(f"{what} {p} is {size / 1e6:.1f} MB; this page opens files up to {cap:g} MB")
+        raise InputError(f"{what} {shown} is {size / 1e6:.1f} MB; this page opens files up to {cap:g} MB")
+    return p
+
+# %% ../../nbs/dashboard/01_inputs.ipynb #a1683980
+@dataclass(frozen=True)
+class Access:
+    "Which files the pages may open by name: `exposed` (reachable from other machines) allows names inside `data_dir` only."
+    exposed: bool = False
+    data_dir: Path | None = None
+
+    @property
+    def paths(self) -> bool:
+        "Whether the pages show path fields at all (exposed with no data folder: uploads only)."
+        return not self.exposed or self.data_dir is not None
+
+    def roots(self) -> list[Path]:
+        "The folders a path may lead into once resolved: the data folder; on loopback also the project and the home folder."
+        roots = ([] if self.exposed else [settings().root, Path.home()]) + ([self.data_dir] if self.data_dir else [])
+        return [r for r in (Path(r).expanduser().resolve() for r in roots) if r != Path(r.anchor)]  # never a whole disk
+
+
+def _inside(p: Path, roots: list[Path], deep: bool) -> bool:
+    try:
+        r = p.resolve()
+        inner = [f.resolve() for f in r.rglob("*") if f.is_symlink()] if deep and r.is_dir() else []  # a Zarr folder's links
+    except (OSError, RuntimeError):  # a link loop
+        return False
+    return any(all(q.is_relative_to(root) for q in [r, *inner]) for root in roots)
+
+# %% ../../nbs/dashboard/01_inputs.ipynb #c40f15aa
+def confine(text: Any, what: str, access: Access) -> Path:
+    "The file a path field names, if `access` allows it (see above); else an InputError that names no server folder."
+    s = str(text or "").strip()
+    if not access.paths:
+        raise InputError(f"this dashboard is reachable from other machines: upload the {what} (it opens no file by name)")
+    if not s:
+        raise InputError(f"no {what} given: type its path or upload it")
+    p = Path(s) if access.exposed else Path(s).expanduser()
+    if ".." in p.parts:
+        raise InputError(f"the {what} name may not contain '..'")
+    if access.exposed and p.is_absolute():
+        raise InputError(f"give the {what} as a name inside the data folder (like runs/sweep.nc), not as an absolute path")
+    p = access.data_dir / p if access.exposed else Path.cwd() / p
+    if not _inside(p, access.roots(), deep=access.exposed):
+        raise InputError(f"the {what} must be inside the data folder (a link that leads out of it is refused)" if access.exposed
+                         else f"the {what} must be inside this project, your home folder or the --data-dir folder "
+                              "(start the dashboard with --data-dir FOLDER to open files elsewhere)")
     return p
 
 # %% ../../nbs/dashboard/01_inputs.ipynb #3cff3a0b
@@ -136,13 +189,13 @@ def _pn():
     return pn
 
 
-def missing_engine(page: str, module: str, error: BaseException):
-    "The notice a page shows when its engine cannot be imported: what is missing, and that nothing is faked."
+def missing_engine(page: str, module: str, error: BaseException, detail: bool = True):
+    "The notice a page shows when its engine cannot be imported: what is missing (the error too if `detail`), and that nothing is faked."
     pn = _pn()
+    why = f" (`{type(error).__name__}: {error}`)" if detail else ""
     return pn.Column(pn.pane.Alert(
-        f"**The {page} page is not available:** it needs `{module}`, which cannot be imported here "
-        f"(`{type(error).__name__}: {error}`). Nothing is shown rather than made-up data.", alert_type="warning"),
-        name=page)
+        f"**The {page} page is not available:** it needs `{module}`, which cannot be imported here{why}. "
+        "Nothing is shown rather than made-up data.", alert_type="warning"), name=page)
 
 
 def _message():
@@ -156,26 +209,124 @@ def _say(alert, text: str | None, kind: str = "danger"):
     alert.visible = bool(text)
 
 # %% ../../nbs/dashboard/01_inputs.ipynb #b054d025
-class _Upload:
-    "A path box plus an upload button; `resolve(folder)` gives the path to open (an upload is saved in `folder`)."
+_UPLOAD_ESM = """
+export function render({ model, el }) {
+  const label = document.createElement("div"); label.textContent = model.label; label.style.fontSize = "0.85em";
+  const input = document.createElement("input"); input.type = "file"; input.accept = model.accept;
+  input.addEventListener("change", () => {
+    const f = input.files && input.files[0];
+    if (!f) return;
+    if (f.size > model.max_bytes) {  // refused here: the file is never read, nothing is sent
+      input.value = ""; model.refused = JSON.stringify({size: f.size, at: Date.now()}); return;
+    }
+    const r = new FileReader();
+    r.onload = () => { const s = String(r.result); model.filename = f.name; model.payload = s.slice(s.indexOf(",") + 1); };
+    r.readAsDataURL(f);
+  });
+  model.on("payload", () => { if (!model.payload) input.value = ""; });
+  el.append(label, input);
+}"""
 
-    def __init__(self, label: str, accept: str, placeholder: str = ""):
+
+def _upload_box(accept: str, label: str, css: str = ""):
+    "An upload button that refuses a file over [dashboard] max_upload_mb in the browser, before reading it; `payload` is the file in base64."
+    pn = _pn()
+    if not hasattr(_upload_box, "cls"):
+        import param
+
+        class UploadBox(pn.custom.JSComponent):
+            label, accept, max_bytes = param.String(), param.String(), param.Integer(0)
+            payload, filename, refused = param.String(), param.String(), param.String()
+            _esm = _UPLOAD_ESM
+        _upload_box.cls = UploadBox
+    return _upload_box.cls(label=label, accept=accept, max_bytes=int(float(limits()["max_upload_mb"]) * 1e6),
+                           css_classes=[css] if css else [], margin=(5, 10))
+
+# %% ../../nbs/dashboard/01_inputs.ipynb #bfd21acc
+def _upload_bytes(box, what: str) -> bytes:
+    "The bytes of an upload, its size checked on the base64 text before it is decoded (a client may skip the browser's check)."
+    cap = float(limits()["max_upload_mb"])
+    too_big = InputError(f"the uploaded {what} is larger than the {cap:g} MB allowed for uploads")
+    if len(box.payload) > math.ceil(cap * 1e6 / 3) * 4:   # base64: 4 characters per 3 bytes
+        box.payload = ""
+        raise too_big
+    try:
+        data = base64.b64decode(box.payload, validate=True)
+    except ValueError:
+        box.payload = ""
+        raise InputError(f"the uploaded {what} did not arrive whole; upload it again") from None
+    if len(data) > cap * 1e6:                               # the last group of 3 bytes
+        box.payload = ""
+        raise too_big
+    return data
+
+# %% ../../nbs/dashboard/01_inputs.ipynb #8ece47a1
+class _Upload:
+    "A file for a page: an upload, or a name typed in a path field where `access` allows one; `resolve()` gives the file to open."
+
+    def __init__(self, label: str, accept: str, access: Access | None = None, folder: Path | None = None, placeholder: str = ""):
         pn = _pn()
-        self.path = pn.widgets.TextInput(name=f"{label}: path on the server", placeholder=placeholder, sizing_mode="stretch_width")
-        self.upload = pn.widgets.FileInput(accept=accept, name=f"{label}: or upload")
-        self.label = label
+        self.label, self.access = label, access or Access()
+        self.folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="por_lab_dashboard_"))
+        where = "name in the data folder" if self.access.exposed else "path on this machine"
+        self.path = pn.widgets.TextInput(name=f"{label}: {where}", placeholder=placeholder, sizing_mode="stretch_width")
+        self.upload = _upload_box(accept, f"{label}: upload")
+        self.message = _message()
+        self.preset: Path | None = None   # a file named on the command line (by whoever started the server): opened as given
+        self.shown, self._saved = "", (None, None)
+        self.upload.param.watch(self._refused, "refused")
+        self.upload.param.watch(lambda e: e.new and setattr(self.path, "value", ""), "payload")   # the latest choice wins
+        self.path.param.watch(lambda e: e.new and setattr(self.upload, "payload", ""), "value")
+
+    def set_preset(self, path):
+        "Open `path` (given by the operator) when nothing else is chosen; a local user sees it in the path field."
+        self.preset = Path(path)
+        if not self.access.exposed:
+            self.path.value = str(path)
 
     def view(self):
         pn = _pn()
-        return pn.Row(self.path, self.upload, sizing_mode="stretch_width")
+        fields = [self.path] if self.access.paths else []   # exposed with no data folder: no path field at all
+        return pn.Column(pn.Row(*fields, self.upload, sizing_mode="stretch_width"), self.message, sizing_mode="stretch_width")
 
-    def resolve(self, folder: Path) -> str | None:
-        if self.upload.value:
-            name = Path(self.upload.filename or "upload").name
-            cap = float(limits()["max_upload_mb"])
-            if len(self.upload.value) > cap * 1e6:
-                raise InputError(f"the uploaded {self.label} is {len(self.upload.value) / 1e6:.1f} MB; uploads are limited to {cap:g} MB")
-            p = Path(folder) / name
-            p.write_bytes(self.upload.value)
-            return str(p)
-        return self.path.value.strip() or None
+    def _refused(self, event):
+        try:
+            size = f" is {float(json.loads(event.new)['size']) / 1e6:.1f} MB:"
+        except (ValueError, KeyError, TypeError):
+            size = ""
+        self.upload.payload = ""
+        _say(self.message, f"**Not uploaded:** the file{size} uploads are limited to {float(limits()['max_upload_mb']):g} MB "
+                           "(it was not sent).")
+
+# %% ../../nbs/dashboard/01_inputs.ipynb #ce380f9f
+@patch
+def resolve(self: _Upload) -> Path | None:
+    "The file to open: the upload (saved in the session's folder), else the typed path (confined), else the preset; None if none."
+    _say(self.message, None)
+    if self.upload.payload:
+        if self._saved[0] is not self.upload.payload:
+            name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(self.upload.filename or "").name).lstrip(".") or "upload"
+            d = Path(tempfile.mkdtemp(prefix="upload_", dir=self.folder))
+            (d / name).write_bytes(_upload_bytes(self.upload, self.label))
+            self._saved = (self.upload.payload, d / name)
+        self.shown = self._saved[1].name
+        return self._saved[1]
+    text = self.path.value.strip() if self.access.paths else ""
+    if text and self.preset is not None and text == str(self.preset):
+        p, self.shown = self.preset, text
+    elif text:
+        p, self.shown = confine(text, self.label, self.access), text
+    elif self.preset is not None:
+        p, self.shown = self.preset, self.preset.name
+    else:
+        return None
+    return p
+
+
+@patch
+def require(self: _Upload) -> Path:
+    "`resolve()`, or an InputError saying how to give the file."
+    p = self.resolve()
+    if p is None:
+        raise InputError(f"no {self.label} given: " + ("type its path or upload it" if self.access.paths else "upload it"))
+    return p

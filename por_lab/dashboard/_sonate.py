@@ -8,6 +8,7 @@ Docs: https://por-lab.github.io/por_lab/dashboard/sonate.html.md"""
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import tempfile
 import threading
@@ -19,7 +20,9 @@ from fastcore.basics import patch
 
 from ..sonate.conversation import ConversationError, parse_conversation
 from ..sonate.receipt_view import read_verified
-from ._inputs import InputError, check_file, limits, _Upload, _message, _pn, _say
+from ..sonate.receipts import load_public_key
+from ._inputs import Access, InputError, check_file, limits, _Upload, _message, _pn, _say
+from ._inputs import _upload_bytes, _upload_box
 
 # %% auto #0
 __all__ = ['EXAMPLE_CONVERSATION', 'conversation_turns', 'scores_table', 'dimensions_plot', 'scaffold_heatmap', 'flags_markdown',
@@ -27,7 +30,10 @@ __all__ = ['EXAMPLE_CONVERSATION', 'conversation_turns', 'scores_table', 'dimens
 
 # %% ../../nbs/dashboard/04_sonate.ipynb #5ef64f8c
 def conversation_turns(text: str) -> list[dict]:
-    "The turns typed or loaded on the page (`por_lab.sonate.conversation.parse_conversation`, at most [dashboard] max_turns); InputError if unreadable."
+    "The turns typed or loaded on the page (`por_lab.sonate.conversation.parse_conversation`; at most [dashboard] max_turns turns and max_conversation_chars characters); InputError if unreadable."
+    cap = int(limits()["max_conversation_chars"])
+    if len(text or "") > cap:
+        raise InputError(f"the conversation has {len(text):,} characters; this page reads at most {cap:,} ([dashboard] max_conversation_chars)")
     try:
         return parse_conversation(text, max_turns=int(limits()["max_turns"]))
     except ConversationError as e:
@@ -138,23 +144,33 @@ class ReceiptSession:
 
 
 def verify_receipts(log_path, key_paths) -> tuple:
-    "(VerifyReport, receipts) of a log and public key file(s) given on the page (`por_lab.sonate.receipt_view.read_verified`); InputError if unusable."
+    "(VerifyReport, receipts) of a log and public key file(s) (`por_lab.sonate.receipt_view.read_verified`), the receipts listed up to the first line that is not one; InputError if unusable."
     log = check_file(log_path, "receipt log")
     keys = [check_file(k, "public key file", max_mb=1) for k in ([key_paths] if isinstance(key_paths, (str, Path)) else list(key_paths))]
+    for k in keys:
+        try:
+            load_public_key(k)
+        except ValueError:   # the library's reason would quote the file
+            raise InputError(f"the public key file {k.name} is not an Ed25519 public key (the .pub of a por_lab key pair, or PEM)") from None
     try:
-        return read_verified(log, keys)
-    except ValueError as e:
-        raise InputError(str(e)) from None
+        rep, receipts = read_verified(log, keys)
+    except ValueError:
+        raise InputError(f"the receipt log {log.name} cannot be read as a receipt log") from None
+    cut = next((i for i, r in enumerate(receipts) if r.body.get("unreadable")), len(receipts))
+    return rep, receipts[:cut]
 
 # %% ../../nbs/dashboard/04_sonate.ipynb #597a5092
 def verify_markdown(rep, receipts, max_rows: int = 200) -> str:
-    "The verdict and one row per receipt: verified, the first bad one (and why), or after the break."
+    "The verdict and one row per receipt: verified, the first bad one (and why), or after the break; a file whose first line is no receipt is only named as not a receipt log."
+    b = rep.first_bad
+    if b and b["kind"] == "malformed" and b.get("line") == 1:
+        return "**&#10008; This file is not a receipt log:** its first line is not a signed receipt."
     if rep.ok:
         head = f"**&#10004; The log verifies:** {rep.n_ok} receipt(s), head `{rep.head[:16]}…`."
     else:
-        b = rep.first_bad
         where = f"line {b['line']}" if b.get("line") else "the end of the log"
-        head = f"**&#10008; The log breaks at {where}** ({b['kind']}): {b['detail']}. {rep.n_ok} receipt(s) before it verify."
+        why = f"line {b['line']} is not a signed receipt" if b["kind"] == "malformed" else b["detail"]  # not the parser's words
+        head = f"**&#10008; The log breaks at {where}** ({b['kind']}): {why}. {rep.n_ok} receipt(s) before it verify."
     if rep.torn_tail:
         head += f"\n\nA torn tail: {rep.torn_tail['detail']}."
     rows = []
@@ -196,12 +212,13 @@ class SonatePage:
 
     name = "SONATE"
 
-    def __init__(self, folder: Path | None = None):
+    def __init__(self, folder: Path | None = None, access: Access | None = None):
         pn = _pn()
         self.folder = folder or Path(tempfile.mkdtemp(prefix="por_lab_dashboard_"))
         self.text = pn.widgets.TextAreaInput(name="conversation (User: / AI: lines, or JSON / JSONL)", value=EXAMPLE_CONVERSATION,
-                                             height=170, sizing_mode="stretch_width", css_classes=["conv-text"])
-        self.upload = pn.widgets.FileInput(accept=".jsonl,.json,.txt", name="or load a file")
+                                             height=170, sizing_mode="stretch_width", css_classes=["conv-text"],
+                                             max_length=int(limits()["max_conversation_chars"]))
+        self.upload = _upload_box(".jsonl,.json,.txt", "or load a file", "conv-upload")
         self.score_button = pn.widgets.Button(name="Score", button_type="primary", width=100, css_classes=["score-button"])
         self.busy = pn.indicators.LoadingSpinner(value=False, size=25, visible=False)
         self.status = pn.pane.Markdown("", css_classes=["sonate-status"], sizing_mode="stretch_width")
@@ -213,14 +230,17 @@ class SonatePage:
         self.cards = pn.FlexBox(css_classes=["receipt-cards"])
         self.downloads = pn.Row()
         self.receipts: ReceiptSession | None = None
-        self.log_source = _Upload("receipt log", ".jsonl")
-        self.key_source = _Upload("public key", ".pub,.json,.pem")
+        self.log_source = _Upload("receipt log", ".jsonl", access, self.folder)
+        self.key_source = _Upload("public key", ".pub,.json,.pem", access, self.folder)
+        self.log_source.upload.css_classes, self.key_source.upload.css_classes = ["verify-log-upload"], ["verify-key-upload"]
         self.log_source.path.css_classes, self.key_source.path.css_classes = ["verify-log"], ["verify-key"]
         self.verify_button = pn.widgets.Button(name="Verify", button_type="primary", width=100, css_classes=["verify-button"])
         self.verify_message = _message()
         self.verify_out = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["verify-out"])
         self.score_button.on_click(self._on_score)
-        self.upload.param.watch(self._on_upload, "value")
+        self.upload.param.watch(self._on_upload, "payload")
+        self.upload.param.watch(lambda e: _say(self.message, f"**Not loaded:** the file is larger than the "
+                                                             f"{float(limits()['max_upload_mb']):g} MB allowed for uploads (it was not sent)"), "refused")
         self.verify_button.on_click(lambda e: self.verify())
 
 # %% ../../nbs/dashboard/04_sonate.ipynb #ec62de05
@@ -228,15 +248,17 @@ class SonatePage:
 def _on_upload(self: SonatePage, event):
     if not event.new:
         return
-    cap = float(limits()["max_upload_mb"])
-    if len(event.new) > cap * 1e6:
-        _say(self.message, f"**Not loaded:** the file is {len(event.new) / 1e6:.1f} MB; uploads are limited to {cap:g} MB")
-        return
     try:
-        self.text.value = event.new.decode("utf-8")
+        text = _upload_bytes(self.upload, "conversation").decode("utf-8")
+        cap = int(limits()["max_conversation_chars"])
+        if len(text) > cap:
+            raise InputError(f"the file has {len(text):,} characters; this page reads at most {cap:,} ([dashboard] max_conversation_chars)")
+        self.text.value = text
         _say(self.message, None)
     except UnicodeDecodeError:
         _say(self.message, "**Not loaded:** the file is not UTF-8 text")
+    except InputError as e:
+        _say(self.message, f"**Not loaded:** {e}")
 
 # %% ../../nbs/dashboard/04_sonate.ipynb #694895a7
 @patch
@@ -268,8 +290,9 @@ async def _on_score(self: SonatePage, event=None):
     except ValueError as e:
         _say(self.message, f"**Not scored:** {e}")
         self.status.object = ""
-    except Exception as e:
-        _say(self.message, f"**Scoring failed:** {type(e).__name__}: {e}")
+    except Exception as e:  # the reason goes to the server's log: a library's words are not for the page
+        logging.getLogger("por_lab.dashboard").exception("scoring failed")
+        _say(self.message, f"**Scoring failed** ({type(e).__name__}); the server's log has the details.")
         self.status.object = ""
     finally:
         self.score_button.disabled, self.busy.value, self.busy.visible = False, False, False
@@ -287,18 +310,20 @@ def show(self: SonatePage, scores, receipts):
     rs = self.receipts
     self.downloads[:] = [pn.widgets.FileDownload(file=str(rs.log), filename="receipts.jsonl", label="receipt log", button_type="light"),
                          pn.widgets.FileDownload(file=str(rs.pub), filename="session.pub", label="public key", button_type="light")]
-    if not self.log_source.path.value:
-        self.log_source.path.value, self.key_source.path.value = str(rs.log), str(rs.pub)
 
 @patch
 def verify(self: SonatePage):
+    "Verify the log given (upload or path) with the key given; with neither, this session's own log and key."
     try:
-        rep, receipts = verify_receipts(self.log_source.resolve(self.folder), self.key_source.resolve(self.folder))
+        log, key = self.log_source.resolve(), self.key_source.resolve()
+        if log is None and self.receipts is not None:
+            log, key = self.receipts.log, key or self.receipts.pub
+        if log is None:
+            raise InputError("no receipt log given: upload one (or score a conversation, then verify this session's log)")
+        if key is None:
+            raise InputError("no public key given: upload the signer's public key (.pub)")
+        rep, receipts = verify_receipts(log, key)
     except InputError as e:
-        _say(self.verify_message, f"**Not verified:** {e}")
-        self.verify_out.object = ""
-        return
-    except ValueError as e:
         _say(self.verify_message, f"**Not verified:** {e}")
         self.verify_out.object = ""
         return
@@ -311,7 +336,8 @@ def verify(self: SonatePage):
 def view(self: SonatePage):
     pn = _pn()
     verify = pn.Column(pn.pane.Markdown("### Verify a receipt log\nAny log written by this page, `por-lab sonate score --receipts` "
-                                        "or `ReceiptLog`; with the signer's public key. The first bad line is named."),
+                                        "or `ReceiptLog`; with the signer's public key. The first bad line is named. "
+                                        "Give neither to verify this session's own log."),
                        self.log_source.view(), self.key_source.view(), self.verify_button, self.verify_message, self.verify_out,
                        sizing_mode="stretch_width")
     return pn.Column(self.text, pn.Row(self.upload, self.score_button, self.busy), self.message, self.status, self.table,

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from fastcore.basics import patch
 
-from ._inputs import InputError, check_file, _Upload, _message, _pn, _say
+from ._inputs import Access, InputError, check_file, limits, _Upload, _message, _pn, _say
 
 # %% auto #0
 __all__ = ['sweep_axes', 'sweep_metrics', 'sweep_heatmap', 'sweep_slice', 'open_sweep', 'SweepsPage']
@@ -87,17 +87,26 @@ def sweep_slice(ds, metric: str, along: str, fixed: dict | None = None):
                                    responsive=True, min_height=320, padding=0.08)
 
 # %% ../../nbs/dashboard/03_sweeps.ipynb #7ca8aec3
+def _sweep_mb(p: Path) -> float:
+    "The MB a sweep's arrays take once loaded (decompressed), read from its metadata alone."
+    import xarray as xr
+    with (xr.open_dataset(p, engine="h5netcdf") if p.is_file() else xr.open_zarr(p, consolidated=True)) as ds:
+        return ds.nbytes / 1e6
+
+
 def open_sweep(path) -> Any:
-    "Load a sweep file for the Sweeps page, turning every failure into a one-line InputError."
+    "Load a sweep file for the Sweeps page (at most [dashboard] max_sweep_mb once loaded), turning every failure into a one-line InputError."
     from por_lab.simulator import load_sweep
     p = check_file(path, "sweep file", folder_ok=True)
+    cap = float(limits()["max_sweep_mb"])
     try:
+        if (mb := _sweep_mb(p)) > cap:
+            raise InputError(f"{p.name} holds {mb:.3g} MB once opened; this page opens sweeps up to {cap:g} MB ([dashboard] max_sweep_mb)")
         ds = load_sweep(p)
     except InputError:
         raise
-    except Exception as e:  # corrupt netCDF / Zarr: h5py, zarr and xarray raise many kinds
-        raise InputError(f"cannot read {p.name} as a sweep file (netCDF .nc or Zarr .zarr written by save_sweep): "
-                         f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}") from None
+    except Exception:  # corrupt netCDF / Zarr: h5py, zarr and xarray raise many kinds; their text is not for the page
+        raise InputError(f"cannot read {p.name} as a sweep file (netCDF .nc or Zarr .zarr written by save_sweep)") from None
     if not sweep_metrics(ds) or not sweep_axes(ds):
         raise InputError(f"{p.name} is readable but is not a sweep result: it has no metric over swept parameters "
                          f"(variables: {', '.join(list(ds.data_vars)[:8]) or 'none'})")
@@ -109,10 +118,11 @@ class SweepsPage:
 
     name = "Sweeps"
 
-    def __init__(self, path: str | None = None, folder: Path | None = None):
+    def __init__(self, path: str | None = None, folder: Path | None = None, access: Access | None = None):
         pn = _pn()
         self.folder = folder or Path(tempfile.mkdtemp(prefix="por_lab_dashboard_"))
-        self.source = _Upload("sweep file", ".nc,.nc4,.h5", "e.g. _build/sweeps/coupling.nc (written by `por-lab sweep --out`)")
+        self.source = _Upload("sweep file", ".nc,.nc4,.h5", access, self.folder, "e.g. " + (
+            "sweeps/coupling.nc" if access and access.exposed else "_build/sweeps/coupling.nc (written by `por-lab sweep --out`)"))
         self.source.path.css_classes = ["sweep-path"]
         self.open_button = pn.widgets.Button(name="Open", button_type="primary", width=100, css_classes=["sweep-open"])
         self.metric = pn.widgets.Select(name="metric", options=[], width=160)
@@ -131,14 +141,14 @@ class SweepsPage:
         for w in (self.metric, self.x, self.y, self.along):
             w.param.watch(lambda e: self.redraw(), "value")
         if path:
-            self.source.path.value = str(path)
+            self.source.set_preset(path)
             self.open()
 
 # %% ../../nbs/dashboard/03_sweeps.ipynb #be6fef06
 @patch
 def open(self: SweepsPage):
     try:
-        ds = open_sweep(self.source.resolve(self.folder))
+        ds = open_sweep(self.source.require())
     except InputError as e:
         _say(self.message, f"**Not opened:** {e}")
         return
@@ -163,7 +173,7 @@ def open(self: SweepsPage):
     self.fixed_box[:] = widgets
     self._quiet = False
     a = ds.attrs
-    self.info.object = (f"`{Path(str(self.source.resolve(self.folder))).name}`: swept {', '.join(f'{d} ({ds.sizes[d]})' for d in axes)}; "
+    self.info.object = (f"`{Path(self.source.shown).name}`: swept {', '.join(f'{d} ({ds.sizes[d]})' for d in axes)}; "
                         f"{ds.sizes.get('replica', 1)} replicas, {a.get('n_steps', '?')} steps, seed {a.get('seed', '?')}; "
                         f"fixed: {', '.join(f'{k[5:]} = {v}' for k, v in a.items() if k.startswith('base_')) or 'settings defaults'}.")
     self.redraw()

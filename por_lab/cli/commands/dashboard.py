@@ -21,13 +21,16 @@ def cmd_dashboard(args) -> int:
     from por_lab.dashboard import LOCAL_ADDRESSES, serve
     if args.address is not None and args.address not in LOCAL_ADDRESSES:
         print(f"por-lab dashboard: warning: listening on {args.address}: anyone who can reach this address can use "
-              "the dashboard (it has no login); the default 127.0.0.1 keeps it to this machine", file=sys.stderr)
+              "the dashboard (it has no login); its pages open uploaded files only"
+              + (", and files by name inside --data-dir" if args.data_dir else "")
+              + "; the default 127.0.0.1 keeps it to this machine", file=sys.stderr)
 
     def ready(url):
         print(f"por_lab dashboard: {url} (Ctrl+C to stop)", flush=True)
 
     try:
         serve(port=args.port, address=args.address, show=args.show, allow_origin=args.allow_origin or (), ready=ready,
+              data_dir=args.data_dir,
               page=args.page, sweep=args.sweep, solo=args.solo, pair=args.pair, self_consistency=args.self_consistency)
     except ValueError as e:
         raise CliError(str(e)) from None
@@ -47,5 +50,8 @@ def register(subparsers, perf_subparsers) -> None:
     p.add_argument("--solo", help="solo results JSONL for the Benchmark page")
     p.add_argument("--pair", help="pair results JSONL for the Benchmark page")
     p.add_argument("--self-consistency", dest="self_consistency", help="self-consistency results JSONL (optional)")
+    p.add_argument("--data-dir", dest="data_dir", metavar="FOLDER",
+                   help="the pages may open files by name inside FOLDER (links and '..' that lead out are refused); on another "
+                        "--address this is the only folder they read, besides uploads; on 127.0.0.1 it adds to the project and home")
     p.add_argument("--show", action="store_true", help="open it in the web browser")
     p.set_defaults(func=cmd_dashboard)
