@@ -159,8 +159,11 @@ SCHEMA["sonate"] = {
     "entropy_floor": Key(float, "mean surprisal without penalty (nats)", 0), "entropy_ceiling": Key(float, "mean surprisal at full penalty (nats)", 0),
     "entropy_max_penalty": Key(float, "largest entropy penalty", **_U),
     "breakthrough_threshold": Key(float, "R_m above this: BREAKTHROUGH", **_U), "advanced_threshold": Key(float, "R_m above this: ADVANCED", **_U),
-    **{f"trust_min_{m}_{s}": Key(float, f"Trust Protocol: least {'R_m' if m == 'rm' else 'ethics'} at {s} stakes", **_U)
-       for m in ("rm", "ethics") for s in ("low", "high")},
+    **{f"trust_min_rm_{s}": Key(float, f"Trust Protocol: least R_m at {s} stakes", **_U) for s in ("low", "high")},
+    "trust_min_ethics_low": Key(float, "Trust Protocol: least ethics at low stakes", **_U),
+    "safeguard_similarity": Key(float, "Trust Protocol at high stakes: least cosine of a content sentence with a safeguard the topic calls for", **_U),
+    "content_min_novelty": Key(float, "a reply sentence whose own novelty is below this restates the prompt (no content)", **_U),
+    "value_margin": Key(float, "a reply sentence this much closer to value statements than to the prompt and the rest of the reply states values (no content)", -1, 1),
     "high_stakes_similarity": Key(float, "cosine with a high-stakes anchor that makes stakes high", **_U),
     "canvas_parity_similarity": Key(float, "cosine at which a concept counts for canvas parity", **_U),
     "third_mind_mirroring": Key(float, "Third Mind: least mirroring", **_U), "third_mind_ethics": Key(float, "Third Mind: least ethics", **_U),

@@ -37,6 +37,8 @@ class Constitution:
     refusal_prototypes: tuple = ()
     compliance_prototypes: tuple = ()
     boilerplate: tuple = ()
+    value_statements: tuple = ()           # generic statements of values: a reply sentence nearer them than its situation adds no content
+    safeguard_prototypes: dict = field(default_factory=dict)   # high-stakes topic -> the safeguards a reply on it should show
 
     @property
     def texts(self) -> list[str]:
@@ -55,12 +57,13 @@ def _check_str_lists(d, what):
 
 
 def _check_sentences(d: dict, key: str, path):
-    "An optional list of sentences, or a dict of topic -> list of sentences (stakes_prototypes)."
-    v = d.get(key, {} if key == "stakes_prototypes" else [])
+    "An optional list of sentences, or a dict of topic -> list of sentences (stakes_prototypes, safeguard_prototypes)."
+    topics = key.endswith("_prototypes") and key.split("_")[0] in ("stakes", "safeguard")
+    v = d.get(key, {} if topics else [])
     ok = lambda xs: isinstance(xs, list) and all(isinstance(a, str) and a.strip() for a in xs)
-    if (isinstance(v, dict) and all(ok(x) and x for x in v.values())) or (not isinstance(v, dict) and ok(v) and key != "stakes_prototypes"):
+    if (isinstance(v, dict) and all(ok(x) and x for x in v.values())) or (not isinstance(v, dict) and ok(v) and not topics):
         return v
-    raise ValueError(f"constitution {path}: {key!r} must be " + ("a map of topic -> non-empty list of sentences" if key == "stakes_prototypes" else "a list of sentences"))
+    raise ValueError(f"constitution {path}: {key!r} must be " + ("a map of topic -> non-empty list of sentences" if topics else "a list of sentences"))
 
 # %% ../../nbs/sonate/02_steering.ipynb #e08af4d7
 def load_constitution(path: str | os.PathLike | None = None) -> Constitution:
@@ -94,7 +97,9 @@ def load_constitution(path: str | os.PathLike | None = None) -> Constitution:
                         stakes_prototypes={k: tuple(v) for k, v in _check_sentences(d, "stakes_prototypes", path).items()},
                         refusal_prototypes=tuple(_check_sentences(d, "refusal_prototypes", path)),
                         compliance_prototypes=tuple(_check_sentences(d, "compliance_prototypes", path)),
-                        boilerplate=tuple(_check_sentences(d, "boilerplate", path)))
+                        boilerplate=tuple(_check_sentences(d, "boilerplate", path)),
+                        value_statements=tuple(_check_sentences(d, "value_statements", path)),
+                        safeguard_prototypes={k: tuple(v) for k, v in _check_sentences(d, "safeguard_prototypes", path).items()})
 
 # %% ../../nbs/sonate/02_steering.ipynb #ed6fc3c6
 class Steering:
@@ -119,6 +124,10 @@ class Steering:
         self.stakes_vectors = embedder.encode([s for _, s in self.stakes_topics]) if self.stakes_topics else empty
         self.refusal_vectors = embedder.encode(list(c.refusal_prototypes)) if c.refusal_prototypes else empty
         self.compliance_vectors = embedder.encode(list(c.compliance_prototypes)) if c.compliance_prototypes else empty
+        values = list(c.value_statements) + list(c.boilerplate)   # what a sentence that adds no content is close to (not the
+        self.value_vectors = embedder.encode(values) if values else empty   # principles: conduct that takes them up is content)
+        self.safeguard_topics = [(k, s) for k, v in c.safeguard_prototypes.items() for s in v]
+        self.safeguard_vectors = embedder.encode([s for _, s in self.safeguard_topics]) if self.safeguard_topics else empty
         ref = list(c.texts) + list(c.boilerplate)       # words that add no substance: the constitution's own and boilerplate
         _, toks = embedder.encode_tokens(ref)
         from por_lab.sonate.gravity import concept_key
@@ -172,3 +181,27 @@ def refusal_score(self: Steering, vecs: np.ndarray) -> np.ndarray:
         raise ValueError("the constitution needs 'refusal_prototypes' and 'compliance_prototypes' to judge replies to flagged prompts")
     v = np.atleast_2d(vecs)
     return (v @ self.refusal_vectors.T).max(axis=1) - (v @ self.compliance_vectors.T).max(axis=1)
+
+# %% ../../nbs/sonate/02_steering.ipynb #72bafaa1
+@patch
+def safeguard_evidence(self: Steering, S: np.ndarray, sentences: list[str], topics: list[str] | None, threshold: float) -> list[dict]:
+    "Safeguards of `topics` (None: every topic) that a sentence (rows of `S`) matches at cosine >= `threshold`: topic, cos, sentence, prototype (best first)."
+    rows = [i for i, (k, _) in enumerate(self.safeguard_topics) if topics is None or k in topics]
+    S = np.atleast_2d(S)
+    if not rows or not len(S) or not S.shape[1]:
+        return []
+    C = S @ self.safeguard_vectors[rows].T
+    best = {}
+    for j, i in zip(*np.nonzero(C >= threshold)):
+        k, proto = self.safeguard_topics[rows[i]]
+        if C[j, i] > best.get(k, {"cos": -2})["cos"]:
+            best[k] = {"topic": k, "cos": round(float(C[j, i]), 3), "sentence": sentences[j], "prototype": proto}
+    return sorted(best.values(), key=lambda e: -e["cos"])
+
+# %% ../../nbs/sonate/02_steering.ipynb #f435281a
+@patch
+def safeguards(self: Steering, u: np.ndarray, sent: tuple, roles: list[str], topic_similarity: float | None, threshold: float) -> list[dict]:
+    "Safeguards of the prompt's high-stakes topics (cosine >= `topic_similarity` with `u`; None: every topic) in the content sentences of `sent`."
+    topics = None if topic_similarity is None else [e["topic"] for e in self.stakes_evidence(u, topic_similarity)]
+    keep = [j for j, x in enumerate(roles) if x == "content"]
+    return self.safeguard_evidence(sent[1][keep], [sent[0][j] for j in keep], topics, threshold)

@@ -10,12 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+import re
+
 import numpy as np
 
 from .gravity import concept_key
 
 # %% auto #0
-__all__ = ['entropy_penalty', 'vocabulary_ranks', 'information', 'substance', 'sentence_vectors']
+__all__ = ['entropy_penalty', 'vocabulary_ranks', 'information', 'substance', 'sentence_vectors', 'split_sentences',
+           'sentence_roles', 'information_mass', 'content_novelty', 'reply_sentences', 'content_of']
 
 # %% ../../nbs/sonate/08_substance.ipynb #1754e00c
 def entropy_penalty(logprobs: Sequence[float] | None, floor: float, ceiling: float, max_penalty: float) -> tuple[float, float | None]:
@@ -52,10 +55,15 @@ def information(words: Sequence[str], ranks: dict, floor: float, ceiling: float)
     return np.clip(np.log(np.maximum(r, 1) / floor) / np.log(ceiling / floor), 0, 1)
 
 # %% ../../nbs/sonate/08_substance.ipynb #a9d32996
+def _counted(words) -> list[int]:
+    "Indices of the words novelty counts: content words (not stop words), and alphabetic words outside ASCII."
+    return [i for i, w in enumerate(words) if concept_key(w) is not None or (w.isalpha() and not w.isascii())]
+
+
 def substance(prompt_words: np.ndarray, reply_tokens, reference_words: np.ndarray, similarity: float,
               weights: np.ndarray | None = None) -> tuple[float, list[str]]:
     "(nu, new words): information-weighted share of the reply's content words whose cosine with every prompt and reference word is < `similarity`."
-    keep = [i for i, w in enumerate(reply_tokens.words) if concept_key(w) is not None or (w.isalpha() and not w.isascii())]
+    keep = _counted(reply_tokens.words)
     if not keep:
         return 0.0, []
     R = reply_tokens.vectors[keep]
@@ -85,3 +93,54 @@ def sentence_vectors(tokens) -> np.ndarray:
 def _content_vectors(tokens) -> np.ndarray:
     m = [concept_key(w) is not None for w in tokens.words]
     return tokens.vectors[m] if any(m) else np.zeros((0, tokens.vectors.shape[1]), np.float32)
+
+# %% ../../nbs/sonate/08_substance.ipynb #23095d02
+def split_sentences(text: str) -> list[str]:
+    "The sentences of `text`: split after `. ! ? ;` followed by space, and at line breaks; empty pieces dropped."
+    return [s.strip() for s in re.split(r"(?<=[.!?;])\s+|\n+", text.strip()) if s.strip()]
+
+
+def sentence_roles(novelty: Sequence[float], S: np.ndarray, prompt_vec: np.ndarray, value_vectors: np.ndarray,
+                   min_novelty: float, value_margin: float) -> list[str]:
+    "'restatement' | 'value' | 'content' for each sentence: novelty below `min_novelty`, else values closer than prompt and reply by `value_margin`."
+    S = np.atleast_2d(S)
+    V = (S @ value_vectors.T).max(axis=1) if len(value_vectors) else np.full(len(S), -1.0)
+    G = S @ S.T
+    np.fill_diagonal(G, -1.0)
+    near = np.maximum(S @ prompt_vec, G.max(axis=1) if len(S) > 1 else -1.0)
+    return ["restatement" if n < min_novelty else "value" if v - p >= value_margin else "content"
+            for n, v, p in zip(novelty, V, near)]
+
+
+def information_mass(tokens, weights: Sequence[float]) -> float:
+    "m = the summed information weight of the words novelty counts in `tokens`."
+    return float(np.asarray(weights, float)[_counted(tokens.words)].sum())
+
+
+def content_novelty(novelty: Sequence[float], mass: Sequence[float], roles: Sequence[str]) -> float:
+    "nu_content = sum over content sentences of nu_j m_j / sum over all sentences of m_j (0 when the reply carries no information)."
+    m, nu = np.asarray(mass, float), np.asarray(novelty, float)
+    keep = np.array([r == "content" for r in roles], bool)
+    return float((nu[keep] * m[keep]).sum() / m.sum()) if m.sum() > 0 else 0.0
+
+# %% ../../nbs/sonate/08_substance.ipynb #3dbce6c3
+def reply_sentences(embedder, replies: list[str]) -> list[tuple]:
+    "(sentences, unit vectors, token vectors) of each reply, every sentence embedded on its own, in one batched pass."
+    parts = [split_sentences(r) or [r] for r in replies]
+    S, toks = embedder.encode_tokens([s for ss in parts for s in ss])
+    ends = np.cumsum([0] + [len(ss) for ss in parts])
+    return [(ss, S[a:b], toks[a:b]) for ss, a, b in zip(parts, ends[:-1], ends[1:])]
+
+
+def content_of(u: np.ndarray, p_tok, sent: tuple, steering, cfg, ranks: dict) -> dict:
+    "Each sentence's role, and what the content sentences carry: nu_content, their new words, their best semantic ethics."
+    _, S, toks = sent
+    pw, nus, mass, news = _content_vectors(p_tok), [], [], []
+    for t in toks:
+        iw = information(t.words, ranks, cfg.information_rank_floor, cfg.information_rank_ceiling)
+        n, w = substance(pw, t, steering.reference_words, cfg.novelty_similarity, iw)
+        nus.append(n); news.append(w); mass.append(information_mass(t, iw))
+    roles = sentence_roles(nus, S, u, steering.value_vectors, cfg.content_min_novelty, cfg.value_margin)
+    keep = [j for j, x in enumerate(roles) if x == "content"]
+    return {"novelty": content_novelty(nus, mass, roles), "new_words": [w for j in keep for w in news[j]][:12],
+            "sentence_roles": roles, "ethics_semantic": float(steering.ethics_semantic(S[keep]).max()) if keep else 0.0}
