@@ -70,10 +70,11 @@ def _run(installed, *args, stdin=None, timeout=300):
     return r.stdout
 
 
-def test_wheel_contents(installed):
+def test_wheel_contents(installed, capsys):
     wheel = installed[2]
     names = zipfile.ZipFile(wheel).namelist()
-    print(f"\nwheel {wheel.name}: {wheel.stat().st_size / 1e3:.0f} kB, {len(names)} files")
+    with capsys.disabled():                       # the size is part of the CI log, not only of a failure
+        print(f"\nwheel {wheel.name}: {wheel.stat().st_size / 1e3:.0f} kB, {len(names)} files")
     assert not [n for n in names if NOT_IN_WHEEL.search(n)], "research-project files in the wheel"
     data = sorted(n for n in names if n.startswith("por_lab/data/"))
     assert "por_lab/settings.ini" in names and "por_lab/data/constitutions/default.json" in data
