@@ -87,7 +87,7 @@ def _stage_cached(stamp: Path, key: str, outputs: Iterable[Path]) -> bool:
 
 
 def record_provenance(jobs: list[NotebookJob], results: list[JobResult], s=None) -> dict | None:
-    "Sign every value, figure and recorded data file (named by its path) a notebook of this run produced into the project's transparency log; its checkpoint."
+    "Sign into the project's transparency log every value, figure and recorded data file a notebook of this run produced, or a cached one never signed; its checkpoint."
     s = s or settings()
     if "receipts" not in s.sections():  # no log configured (e.g. a project without the receipts settings)
         return None
@@ -96,7 +96,8 @@ def record_provenance(jobs: list[NotebookJob], results: list[JobResult], s=None)
     n = 0
     for r in results:
         job = by_name[r.name]
-        for a in map(Path, r.artifacts if r.status == "ran" else ()):   # a cached notebook's were signed by the run that made them
+        fresh = r.status == "ran" or (r.status == "cached" and not _was_signed(job))   # cached after a run that signed nothing
+        for a in map(Path, r.artifacts if fresh else ()):
             if a.suffix == ".json" and a.parent == s.path("values"):
                 prov.record(a.stem, value=json.loads(a.read_text())["value"], notebook=job.source,
                             parameters=job.parameters, profile=job.profile, root=s.root)
@@ -113,6 +114,24 @@ def record_provenance(jobs: list[NotebookJob], results: list[JobResult], s=None)
     except ValueError:  # no statement was ever written
         return None
     return {**{k: cp[k] for k in ("origin", "size", "root")}, "signed_now": n}
+
+# %% ../../nbs/pipeline/06_reproduce.ipynb #c0957b43
+def _was_signed(job: NotebookJob) -> bool:
+    "Whether the record of the notebook's last run says its values are in the provenance log."
+    try:
+        return bool(json.loads(job.record.read_text()).get("signed"))
+    except (OSError, ValueError):
+        return False
+
+
+def _mark_signed(results: list[JobResult], jobs: list[NotebookJob]) -> None:
+    "Mark the records of the run's notebooks (ran or cached): their values and figures are in the provenance log."
+    by_name = {j.name: j for j in jobs}
+    for r in results:
+        if r.status in ("ran", "cached") and by_name[r.name].record.exists() and not _was_signed(by_name[r.name]):
+            rec = json.loads(by_name[r.name].record.read_text())
+            atomic_write_text(by_name[r.name].record, json.dumps({**rec, "signed": True}, indent=1))
+
 
 # %% ../../nbs/pipeline/06_reproduce.ipynb #13084174
 def _paper_stage(report: ReproduceReport, jobs, only, force: bool, s) -> None:
@@ -219,6 +238,7 @@ def reproduce(profile: str | None = None, only: Iterable[str] | None = None, sch
         report.pruned = [str(p) for p in prune_stale(produced, s, owned_by=[j.name for j in jobs] if only else None)]
         try:  # signed whenever the run succeeded: the paper and the docs site both show the provenance
             report.checkpoint = record_provenance(jobs, report.results, s)
+            _mark_signed(report.results, jobs)
         except Exception as e:  # the log is an extra: its failure is reported, not hidden, and not fatal to the paper
             report.errors.append(f"provenance log: {type(e).__name__}: {e}")
     if paper and not report.ok:
