@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +52,7 @@ class Check:
     name: str
     kind: str            # value, figure, file, notebook, log
     stage: str           # paper (files on disk vs the log) or rerun (re-executed vs the log)
-    status: str          # same, within tolerance, timing, changed, missing, unsigned, edited, mismatch, failed
+    status: str          # same, within tolerance, timing, retired, changed, missing, unsigned, edited, mismatch, failed
     detail: str = ""
 
 
@@ -114,10 +115,23 @@ def _file_check(name: str, st: dict, s) -> Check:
     return Check(name, kind, "paper", "same")
 
 
+def _quoted(s) -> set[str] | None:
+    "Names the paper's LaTeX sources quote (\\val{NAME}, \\includegraphics{NAME}); None when the project has no paper sources."
+    tex = sorted((s.root / "paper").rglob("*.tex")) if (s.root / "paper").is_dir() else []
+    text = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in tex)
+    if not text:
+        return None
+    figs = re.findall(r"\\includegraphics(?:\[[^\]]*\])?\{([^}]+)\}", text)
+    return set(re.findall(r"\\val\{([^}]+)\}", text)) | {Path(f).stem for f in figs}
+
+
 def paper_checks(statements: dict, s=None) -> list[Check]:
-    "Every signed value and file against the paper's files, and every value file the log does not sign (unsigned)."
+    "Every signed value and file against the paper's files (retired: no longer quoted, file pruned), and every value file the log does not sign."
     s = s or settings()
     out = [(_value_check if "value" in st["predicate"] else _file_check)(n, st, s) for n, st in sorted(statements.items())]
+    quoted = _quoted(s)
+    out = [Check(c.name, c.kind, c.stage, "retired", "the paper no longer quotes it, and its file was pruned")
+           if c.status == "missing" and quoted is not None and c.name not in quoted else c for c in out]
     vdir = s.path("values")
     out += [Check(p.stem, "value", "paper", "unsigned", "no statement in the log") for p in sorted(vdir.glob("*.json"))
             if p.stem not in statements] if vdir.is_dir() else []
