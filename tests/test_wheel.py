@@ -58,7 +58,8 @@ def installed(tmp_path_factory):
     assert r.returncode == 0, r.stderr[-3000:]
     away = tmp / "away"
     away.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POR_LAB_")} | {"HOME": str(tmp / "home")}
+    env = {k: v for k, v in os.environ.items()       # nothing of this checkout leaks in: no project variables, no PYTHONPATH
+           if not k.startswith("POR_LAB_") and k not in ("PYTHONPATH", "PYTHONHOME")} | {"HOME": str(tmp / "home")}
     return py, py.parent / "por-lab", wheel, away, env
 
 
