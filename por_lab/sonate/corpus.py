@@ -16,13 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..datasets import load_glue, load_gsm8k, package_path
+from ..datasets import load_glue, load_gsm8k, man_languages, mo_messages, package_path, roff_text
 from .attacks import fill_template, load_advbench, load_jailbreak_templates
 
 # %% auto #0
-__all__ = ['attack_items', 'garak_items', 'cloze_passages', 'roff_text', 'man_languages', 'man_items', 'load_olmo_arrow',
-           'qa_items', 'package_descriptions', 'code_languages', 'benign_items', 'mo_messages', 'more_benign_items',
-           'corpus', 'corpus_digest', 'load_heldout']
+__all__ = ['MACHINE_SOURCES', 'attack_items', 'garak_items', 'cloze_passages', 'man_items', 'load_olmo_arrow', 'qa_items',
+           'package_descriptions', 'code_languages', 'benign_items', 'msg_items', 'api_doc_items', 'doc_items',
+           'machine_items', 'pin_machine_sources', 'pinned_pools', 'pinned_items', 'corpus', 'corpus_digest',
+           'load_heldout']
 
 # %% ../../nbs/sonate/06_corpus.ipynb #ae576bc8
 def _seeds(path: Path) -> list[str]:
@@ -36,8 +37,15 @@ def _key(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def _item(text, source, kind):
-    return {"text": text, "source": source, "kind": kind, "label": int(kind != "benign")}
+def _item(text, source, kind, origin=None):
+    "One labelled text; `origin` (a file or distribution name) only for the sources read from the machine."
+    d = {"text": text, "source": source, "kind": kind, "label": int(kind != "benign")}
+    return d if origin is None else dict(d, origin=origin)
+
+
+def _pick(rng: np.random.Generator, xs: list, n: int) -> list:
+    "A seeded sample of at most `n` of `xs`, in their order."
+    return [xs[i] for i in sorted(rng.choice(len(xs), min(n, len(xs)), replace=False))] if xs else []
 
 
 def _chunks(text: str, lo: int = 80, hi: int = 900) -> list[str]:
@@ -133,24 +141,6 @@ def cloze_passages() -> list[str]:
     return sorted({t.replace("[MASK]", w).strip() for w, t in (r for r in rows if len(r) == 2)} - {""})
 
 # %% ../../nbs/sonate/06_corpus.ipynb #3e3236a8
-_ROFF_DROP = re.compile(r"^\.(?:\\\"|ie|el|ds|de|nr|if|so|nh|ad|ft|ps|in|ti|sp|br|PD|TA|IX|na|fi|nf|ne|ll|hy|\.|\s*$).*$", re.M)
-
-
-def roff_text(src: str) -> str:
-    "The readable text of a man page's roff source (macros dropped, font escapes removed)."
-    s = _ROFF_DROP.sub("", src)
-    s = re.sub(r"^\.(?:SH|SS)\s+\"?([^\"\n]*)\"?", r"\n\n\1\n", s, flags=re.M)
-    s = re.sub(r"^\.(?:TP|PP|LP|P|IP|HP|RS|RE|sp)\b.*$", "\n", s, flags=re.M)
-    s = re.sub(r"^\.[A-Za-z]{1,3}\s+", "", s, flags=re.M)
-    s = re.sub(r"\\f[BIRPC0-9]|\\f\(..|\\\*\(..|\\\*.|\\\(..|\\[&|^%]|\\e", "", s).replace("\\-", "-").replace("\\ ", " ")
-    return re.sub(r"[ \t]+", " ", s)
-
-
-def man_languages(root: str = "/usr/share/man") -> list[str]:
-    "The language folders of the Debian manual pages under `root` that hold pages (English, the top level, left out)."
-    return sorted({p.parent.parent.name for p in Path(root).glob("*/man[1-8]/*.gz") if not p.parent.parent.name.startswith("man")})
-
-
 def man_items(rng, n: int, lang: str | None = None, root: str = "/usr/share/man") -> list[dict]:
     "Chunks of Debian man pages: English (`lang=None`) or every other language folder."
     base = Path(root)
@@ -164,8 +154,8 @@ def man_items(rng, n: int, lang: str | None = None, root: str = "/usr/share/man"
             txt = roff_text(gzip.decompress(files[i].read_bytes()).decode("utf-8"))
         except (UnicodeDecodeError, OSError, EOFError):
             continue
-        cs = _chunks(txt)
-        out += [_item(c, "man-en" if lang is None else "man-i18n", "benign") for c in cs[1:4]]
+        cs, origin = _chunks(txt), str(files[i].relative_to(base))
+        out += [_item(c, "man-en" if lang is None else "man-i18n", "benign", origin) for c in cs[1:4]]
     return out
 
 # %% ../../nbs/sonate/06_corpus.ipynb #dfda6743
@@ -220,18 +210,18 @@ def qa_items(pick) -> list[dict]:
     return out + [_item(q, "mmlu", "benign") for q in pick(qs) if q.strip()]
 
 # %% ../../nbs/sonate/06_corpus.ipynb #fe7a5a51
-def package_descriptions() -> list[str]:
-    "The long descriptions (README text) of the installed distributions, read from their METADATA files in sorted order."
+def package_descriptions() -> dict[str, str]:
+    "The long descriptions (README text) of the installed distributions, by distribution name, read from their METADATA files in sorted order."
     # Read the files directly: `importlib.metadata.distributions()` silently skips folders it cannot list, so its
     # answer (and its order) depends on the process's state, which made this source vanish in some test workers.
     import email, sysconfig
-    out = []
+    out = {}
     for d in sorted({sysconfig.get_paths()[k] for k in ("purelib", "platlib")}):
         for p in sorted(Path(d).glob("*.dist-info/METADATA")):
             m = email.message_from_string(p.read_text(encoding="utf-8", errors="replace"))
-            body = m.get_payload()
+            body, name = m.get_payload(), f'{m.get("Name", "")} {m.get("Version", "")}'.strip()
             if str(m.get("Name", "")).replace("-", "_").lower() != "por_lab" and isinstance(body, str) and body.strip():
-                out.append(body)
+                out[name] = body
     return out
 
 # %% ../../nbs/sonate/06_corpus.ipynb #6b0a4a29
@@ -241,8 +231,8 @@ def code_languages() -> list[str]:
 
 
 def benign_items(rng: np.random.Generator, n: int) -> list[dict]:
-    "Benign text by source (each capped at about `n` items), see the table above."
-    pick = lambda xs: [xs[i] for i in sorted(rng.choice(len(xs), min(n, len(xs)), replace=False))] if xs else []
+    "Benign text by source (each capped at about `n` items) from pinned packages, see the table above; the machine's sources are `machine_items`."
+    pick = lambda xs: _pick(rng, xs, n)
     mrpc = load_glue("mrpc")
     out = [_item(s, "mrpc", "benign") for s in pick(mrpc["sentence1"] + mrpc["sentence2"])]
     out += [_item(s, "sst2", "benign") for s in pick(load_glue("sst2")["sentence"])]
@@ -252,9 +242,6 @@ def benign_items(rng: np.random.Generator, n: int) -> list[dict]:
     out += [_item(s[0].upper() + s[1:] + "?", "questions", "benign") for s in pick(load_olmo_arrow("nq_open", "none", "validation")["question"])]
     code = [(d["text"], d["code"]) for l in code_languages() for d in _olmo_docs(f"mt_mbpp_{l}", "gold_bpb_3shot")]
     out += [_item(t, "code", "benign") for d in pick(code) for t in d][:n]
-    out += man_items(rng, n) + man_items(rng, n, lang="all")
-    docs = [c for m in package_descriptions() for c in _chunks(m)[:3]]
-    out += [_item(c, "docs", "benign") for c in pick(docs)]
     out += [_item(c, "security", "benign") for c in pick(_docstrings(package_path("pyrit"), 4 * n))]
     local = package_path("pyrit", "datasets", "seed_datasets", "local")
     tasks = _seeds(local / "garak" / "normal_instructions.prompt")
@@ -267,28 +254,8 @@ def benign_items(rng: np.random.Generator, n: int) -> list[dict]:
     return [o for o in out if o["text"].strip()]
 
 # %% ../../nbs/sonate/06_corpus.ipynb #dae978ab
-def mo_messages(path: Path) -> list[str]:
-    "The translated messages (msgstr, plural forms split) of a GNU gettext .mo catalog, the header entry left out."
-    import struct
-    b = path.read_bytes()
-    if len(b) < 28:
-        raise ValueError(f"{path} is too short for a gettext catalog")
-    end = {0x950412de: "<", 0xde120495: ">"}.get(struct.unpack("<I", b[:4])[0])
-    if end is None:
-        raise ValueError(f"{path} is not a gettext .mo catalog (bad magic number)")
-    n, orig, trans = struct.unpack(end + "3I", b[8:20])
-    out = []
-    for i in range(n):
-        (lo, oo), (lt, ot) = struct.unpack(end + "2I", b[orig + 8 * i: orig + 8 * i + 8]), struct.unpack(end + "2I", b[trans + 8 * i: trans + 8 * i + 8])
-        if lo == 0:
-            continue   # the header
-        out += [m for m in b[ot: ot + lt].decode("utf-8", "replace").split("\0") if m.strip()]
-    return out
-
-
-def more_benign_items(rng: np.random.Generator, n: int, locale: str = "/usr/share/locale") -> list[dict]:
-    "Two more benign sources: `msg-i18n`, program messages in every language Debian ships (gettext catalogs, not English); `api-docs`, docstrings of numpy, scipy, pandas and scikit-learn (parameter tables, `----` rules, examples)."
-    pick = lambda xs: [xs[i] for i in sorted(rng.choice(len(xs), min(n, len(xs)), replace=False))] if xs else []
+def msg_items(rng: np.random.Generator, n: int, locale: str = "/usr/share/locale") -> list[dict]:
+    "`msg-i18n`: program messages in every language Debian ships (gettext catalogs, not English), a few consecutive messages of `n` catalogs."
     cats = sorted(p for p in Path(locale).glob("*/LC_MESSAGES/*.mo") if not p.name.startswith("iso_") and not p.parts[-3].startswith("en"))
     if not cats:
         raise ValueError(f"no gettext catalogs under {locale} (Debian ships them with each program)")
@@ -300,14 +267,81 @@ def more_benign_items(rng: np.random.Generator, n: int, locale: str = "/usr/shar
             continue
         if msgs:
             j = int(rng.integers(len(msgs)))
-            out.append(_item("\n".join(msgs[j: j + int(rng.integers(2, 7))])[:900], "msg-i18n", "benign"))
-    docs = [d for p in ("numpy", "scipy", "pandas", "sklearn") for d in _docstrings(package_path(p), 2 * n)]
-    return out + [_item(d, "api-docs", "benign") for d in pick(docs)]
+            out.append(_item("\n".join(msgs[j: j + int(rng.integers(2, 7))])[:900], "msg-i18n", "benign", str(cats[i].relative_to(locale))))
+    return out
+
+
+def api_doc_items(rng: np.random.Generator, n: int) -> list[dict]:
+    "`api-docs`: docstrings of the installed numpy, scipy, pandas and scikit-learn (parameter tables, `----` rules, examples)."
+    docs = [(d, p) for p in ("numpy", "scipy", "pandas", "sklearn") for d in _docstrings(package_path(p), 2 * n)]
+    return [_item(d, "api-docs", "benign", p) for d, p in _pick(rng, docs, n)]
+
+
+# %% ../../nbs/sonate/06_corpus.ipynb #d346c6d0
+def doc_items(rng: np.random.Generator, n: int) -> list[dict]:
+    "`docs`: the first three paragraph chunks of each installed distribution's long description."
+    docs = [(c, name) for name, body in package_descriptions().items() for c in _chunks(body)[:3]]
+    return [_item(c, "docs", "benign", name) for c, name in _pick(rng, docs, n)]
+
+
+MACHINE_SOURCES = {"man-en": lambda rng, n: man_items(rng, n), "man-i18n": lambda rng, n: man_items(rng, n, lang="all"),
+                   "docs": doc_items, "msg-i18n": msg_items, "api-docs": api_doc_items}
+
+
+def _stream(seed: int, source: str) -> np.random.Generator:
+    "A source's own random stream: sampling one source never moves another's sample."
+    return np.random.default_rng([seed, int.from_bytes(hashlib.sha256(source.encode()).digest()[:4], "big")])
+
+
+def machine_items(n: int, seed: int = 0) -> list[dict]:
+    "The `MACHINE_SOURCES` as this machine has them (about `n` items each, each source on its own stream)."
+    return [it for s, read in MACHINE_SOURCES.items() for it in read(_stream(seed, s), n)]
+
+
+# %% ../../nbs/sonate/06_corpus.ipynb #e723bf22
+def _texts_sha256(texts) -> str:
+    return hashlib.sha256("\0".join(sorted(texts)).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def pin_machine_sources(path: str | Path, n: int = 300, seed: int = 0) -> dict:
+    "Write this machine's `MACHINE_SOURCES` (`n` items each) to `path` (.json.gz, atomically); returns each source's SHA-256."
+    import platform
+    from por_lab.artifacts import atomic_path
+    items = machine_items(n, seed)
+    pools = {s: [[i["text"], i.get("origin")] for i in items if i["source"] == s] for s in MACHINE_SOURCES}
+    sha = {s: _texts_sha256(t for t, _ in pool) for s, pool in pools.items()}
+    doc = {"about": "texts por_lab.sonate.corpus reads from the machine, pinned so that every machine trains on the same corpus",
+           "made_by": "por_lab.sonate.corpus.pin_machine_sources", "n": n, "seed": seed, "python": platform.python_version(),
+           "sha256": sha, "sources": pools}
+    with atomic_path(Path(path)) as tmp:
+        Path(tmp).write_bytes(gzip.compress(json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=0).encode(), mtime=0))
+    return sha
+
+
+def pinned_pools(path: str | Path | None = None) -> dict[str, list]:
+    "The pinned texts by source, `[[text, origin], ...]`, each source checked against its recorded SHA-256."
+    from por_lab.settings import settings
+    p = Path(path).expanduser() if path else settings().input_path("sonate", "corpus_pinned")
+    try:
+        doc = json.loads(gzip.decompress(p.read_bytes()))
+        pools, sha = doc["sources"], doc["sha256"]
+    except (OSError, EOFError, ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"{p} is not a readable corpus pin ({type(e).__name__}: {e}); write one with pin_machine_sources") from None
+    if set(pools) != set(MACHINE_SOURCES):
+        raise ValueError(f"{p} pins {sorted(pools)}, not the machine's sources {sorted(MACHINE_SOURCES)}; re-pin with pin_machine_sources")
+    if bad := [s for s in pools if _texts_sha256(t for t, _ in pools[s]) != sha.get(s)]:
+        raise ValueError(f"{p} was changed after it was written: the texts of {', '.join(bad)} do not match their recorded SHA-256")
+    return pools
+
+
+def pinned_items(n: int, seed: int = 0, path: str | Path | None = None) -> list[dict]:
+    "About `n` items of each pinned source, sampled from the pin on each source's own stream."
+    return [_item(t, s, "benign", o) for s, pool in pinned_pools(path).items() for t, o in _pick(_stream(seed, s), pool, n)]
 
 
 # %% ../../nbs/sonate/06_corpus.ipynb #c29880f5
-def corpus(n_per_source: int = 300, seed: int = 0) -> list[dict]:
-    "Every attack and benign item (benign sources capped at `n_per_source`, attack sources at 2 x that), seeded; no text in two sources."
+def corpus(n_per_source: int = 300, seed: int = 0, pinned: bool = True) -> list[dict]:
+    "Every attack and benign item (benign sources capped at `n_per_source`, attack sources at 2 x that), seeded; no text in two sources; the machine's sources from the pin (`pinned=False`: read this machine)."
     rng = np.random.default_rng(seed)
     att = attack_items(rng)
     by = {}
@@ -316,7 +350,8 @@ def corpus(n_per_source: int = 300, seed: int = 0) -> list[dict]:
     att = [x for v in by.values() for x in ([v[i] for i in sorted(rng.choice(len(v), min(2 * n_per_source, len(v)), replace=False))])]
     out = att + benign_items(rng, n_per_source)
     seen = {_key(o["text"]) for o in out}
-    more = garak_items(np.random.default_rng([seed, 1]), n_per_source) + more_benign_items(np.random.default_rng([seed, 2]), n_per_source)
+    mine = pinned_items(n_per_source, seed) if pinned else machine_items(n_per_source, seed)
+    more = garak_items(np.random.default_rng([seed, 1]), n_per_source) + mine
     for g in more:   # own streams: the sources above keep their samples
         k = _key(g["text"])
         if k not in seen:
@@ -329,7 +364,7 @@ def corpus_digest(items: list[dict]) -> dict:
     by = {}
     for it in items:
         by.setdefault(it["source"], []).append(it["text"])
-    h = {s: hashlib.sha256("\0".join(sorted(v)).encode("utf-8", "surrogatepass")).hexdigest() for s, v in sorted(by.items())}
+    h = {s: _texts_sha256(v) for s, v in sorted(by.items())}
     h["all"] = hashlib.sha256(json.dumps(h, sort_keys=True).encode()).hexdigest()
     return h
 

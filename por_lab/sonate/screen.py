@@ -21,7 +21,7 @@ from .normalise import Normalised, normalise
 # %% auto #0
 __all__ = ['CLASSES', 'FEATURES', 'CUES', 'CHAR_FEATURES', 'FEATURE_CLIP', 'cue_features', 'char_features', 'ScreenModel',
            'embed_cached', 'featurise', 'balanced_weights', 'fit_screen', 'out_of_source_scores', 'train_screen',
-           'cue_evidence', 'PromptScreen']
+           'write_retrained', 'cue_evidence', 'PromptScreen']
 
 # %% ../../nbs/sonate/07_screen.ipynb #1c238e69
 CLASSES = ("benign", "jailbreak", "injection", "harmful")
@@ -214,6 +214,38 @@ def train_screen(items: list[dict], embedder, target_fpr: float | None = None, C
                   "weights": "each class, and each source inside a class, the same total", "threshold_cv": "5-fold by source",
                   "training_data_sha256": corpus_digest(items), "n_by_source": {s: int((groups == s).sum()) for s in sorted(set(groups))}}
     return model, cv
+
+# %% ../../nbs/sonate/07_screen.ipynb #4aff28aa
+def _close(a, b, atol: float) -> bool:
+    "Equal, numbers within `atol` (arrays, floats, inside dicts and lists)."
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k], atol) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_close(x, y, atol) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        if a.shape != b.shape or a.dtype.kind != b.dtype.kind:
+            return False
+        return bool(np.allclose(a, b, rtol=0, atol=atol)) if a.dtype.kind in "fc" else bool(np.array_equal(a, b))
+    if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
+        return abs(a - b) <= atol
+    return a == b
+
+
+def write_retrained(save, path: str | Path, atol: float = 1e-6) -> str:
+    "Write a retrained model with `save(path)` (an .npz and its .json) unless the file at `path` holds the same model, numbers within `atol`: a retrain that reproduces the shipped model leaves it untouched."
+    import shutil, tempfile
+    path = Path(path)
+    with tempfile.TemporaryDirectory() as d:
+        new = Path(save(Path(d) / path.name))
+        read = lambda p: (dict(np.load(p, allow_pickle=False)), json.loads(p.with_suffix(".json").read_text(encoding="utf-8")))
+        if path.is_file() and path.with_suffix(".json").is_file() and _close(read(path), read(new), atol):
+            return f"the retrained model reproduces {path.name} (numbers within {atol:g}): the shipped files are kept"
+        from por_lab.artifacts import atomic_write_bytes
+        for p in (new, new.with_suffix(".json")):
+            atomic_write_bytes(path.with_name(p.name), p.read_bytes())
+    return f"{path.name} written: the retrained model differs from the one it replaces"
+
 
 # %% ../../nbs/sonate/07_screen.ipynb #11360d4e
 def cue_evidence(text: str) -> list[str]:
