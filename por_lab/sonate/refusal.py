@@ -122,7 +122,8 @@ def fit_refusal(X: np.ndarray, y: np.ndarray, C: float | None = None) -> Refusal
     if set(np.unique(y)) != set(range(len(ACTIONS))):
         raise ValueError(f"training needs examples of every action {ACTIONS}")
     mu, sd = X.mean(0), X.std(0) + 1e-6
-    clf = LogisticRegression(C=C, max_iter=5000, class_weight="balanced").fit((X - mu) / sd, y)
+    from por_lab.sonate.screen import FIT_TOL     # solved to the screen's tolerance: a retrain elsewhere reproduces the head
+    clf = LogisticRegression(C=C, max_iter=100_000, tol=FIT_TOL, class_weight="balanced").fit((X - mu) / sd, y)
     return RefusalModel(clf.coef_.astype(np.float32), clf.intercept_.astype(np.float32), mu.astype(np.float32), sd.astype(np.float32))
 
 # %% ../../nbs/sonate/09_refusal.ipynb #56e696a3

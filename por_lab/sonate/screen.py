@@ -19,9 +19,9 @@ from ..settings import settings
 from .normalise import Normalised, normalise
 
 # %% auto #0
-__all__ = ['CLASSES', 'FEATURES', 'CUES', 'CHAR_FEATURES', 'FEATURE_CLIP', 'cue_features', 'char_features', 'ScreenModel',
-           'embed_cached', 'featurise', 'balanced_weights', 'fit_screen', 'out_of_source_scores', 'train_screen',
-           'write_retrained', 'cue_evidence', 'PromptScreen']
+__all__ = ['CLASSES', 'FEATURES', 'CUES', 'CHAR_FEATURES', 'FEATURE_CLIP', 'FIT_TOL', 'RETRAIN_ATOL', 'cue_features',
+           'char_features', 'ScreenModel', 'embed_cached', 'featurise', 'balanced_weights', 'fit_screen',
+           'out_of_source_scores', 'train_screen', 'write_retrained', 'cue_evidence', 'PromptScreen']
 
 # %% ../../nbs/sonate/07_screen.ipynb #1c238e69
 CLASSES = ("benign", "jailbreak", "injection", "harmful")
@@ -36,6 +36,8 @@ CUES = ("override", "no_rules", "drop_safety", "persona", "jailbreak_phrases", "
 CHAR_FEATURES = FEATURES
 FEATURES = CHAR_FEATURES + CUES
 FEATURE_CLIP = 2.0   # standardised features are clipped to +- this many standard deviations
+FIT_TOL = 1e-8       # the solver's gradient tolerance (see "Reproducible on any machine")
+RETRAIN_ATOL = 1e-4  # a retrain within this of the shipped model reproduces it
 _CUE_RX = [re.compile(p, re.I | re.M) for p in (
     r"^\s*(?:system|assistant|user|human|ai|developer)\s*:|\[/?INST\]|<\|im_(?:start|end)\|>|<\|?(?:system|endoftext)\|?>|^#{2,}\s*(?:instruction|system|response)",
     r"\byour (?:instructions|system prompt|initial prompt|guidelines|rules|programming|configuration|prompt)\b|"
@@ -158,14 +160,14 @@ def balanced_weights(y: np.ndarray, groups: np.ndarray | None = None) -> np.ndar
     return w * len(y) / w.sum()
 
 
-def fit_screen(V: np.ndarray, F: np.ndarray, y: np.ndarray, C: float = 1.0, groups: np.ndarray | None = None) -> ScreenModel:
-    "Fit the multinomial logistic regression (classes `CLASSES`, y = class index, weights `balanced_weights`); threshold left at 0.5."
+def fit_screen(V: np.ndarray, F: np.ndarray, y: np.ndarray, C: float = 1.0, groups: np.ndarray | None = None, tol: float = FIT_TOL) -> ScreenModel:
+    "Fit the multinomial logistic regression (classes `CLASSES`, y = class index, weights `balanced_weights`, solved to `tol`); threshold left at 0.5."
     from sklearn.linear_model import LogisticRegression
     k = len(CHAR_FEATURES)
     mu, sd = np.zeros(F.shape[1]), np.ones(F.shape[1])          # cue features are 0/1: kept as they are
     mu[:k], sd[:k] = F[:, :k].mean(0), F[:, :k].std(0) + 1e-6
     X = np.hstack([V, np.clip((F - mu) / sd, -FEATURE_CLIP, FEATURE_CLIP)])
-    clf = LogisticRegression(C=C, max_iter=3000)
+    clf = LogisticRegression(C=C, max_iter=100_000, tol=tol)
     clf.fit(X, y, sample_weight=balanced_weights(y, groups))
     coef = np.zeros((len(CLASSES), X.shape[1]), np.float32); b = np.zeros(len(CLASSES), np.float32)
     coef[clf.classes_] = clf.coef_ if len(clf.classes_) > 2 else np.vstack([-clf.coef_, clf.coef_])
@@ -232,7 +234,7 @@ def _close(a, b, atol: float) -> bool:
     return a == b
 
 
-def write_retrained(save, path: str | Path, atol: float = 1e-6) -> str:
+def write_retrained(save, path: str | Path, atol: float = RETRAIN_ATOL) -> str:
     "Write a retrained model with `save(path)` (an .npz and its .json) unless the file at `path` holds the same model, numbers within `atol`: a retrain that reproduces the shipped model leaves it untouched."
     import shutil, tempfile
     path = Path(path)
