@@ -164,6 +164,8 @@ SCHEMA["sonate"] = {
     "safeguard_similarity": Key(float, "Trust Protocol at high stakes: least cosine of a content sentence with a safeguard the topic calls for", **_U),
     "content_min_novelty": Key(float, "a reply sentence whose own novelty is below this restates the prompt (no content)", **_U),
     "value_margin": Key(float, "a reply sentence this much closer to value statements than to the prompt and the rest of the reply states values (no content)", -1, 1),
+    "value_floor": Key(float, "a reply sentence (or clause) states values only if its cosine with a value statement is at least this", -1, 1),
+    "clause_min_words": Key(int, "a piece of a sentence shorter than this many words is no clause of its own", 1),
     "high_stakes_similarity": Key(float, "cosine with a high-stakes anchor that makes stakes high", **_U),
     "canvas_parity_similarity": Key(float, "cosine at which a concept counts for canvas parity", **_U),
     "third_mind_mirroring": Key(float, "Third Mind: least mirroring", **_U), "third_mind_ethics": Key(float, "Third Mind: least ethics", **_U),

@@ -322,7 +322,7 @@ def score_conversations(self: SymbiResonanceCalculator, conversations: Sequence[
         return [[] for _ in conversations]
     U, ptoks = self.embedder.encode_tokens([f[2] for f in flat])
     R, rtoks = self.embedder.encode_tokens([f[3] for f in flat])
-    sents = reply_sentences(self.embedder, [f[3] for f in flat])
+    sents = reply_sentences(self.embedder, [f[3] for f in flat], self.cfg.clause_min_words)
     verdicts, pnorms = self._screen_prompts([f[2] for f in flat], U)   # each prompt normalised once, here
     hit = [i for i, v in enumerate(verdicts) if v["flagged"]]
     judged = dict(zip(hit, self.reply_action([flat[i][2] for i in hit], [flat[i][3] for i in hit], U[hit], R[hit]))) if hit else {}
@@ -368,7 +368,7 @@ def score_turn(self: SymbiResonanceCalculator, prompt: str, reply: str, state: C
     (v,), (pn,) = self._screen_prompts([prompt], U)
     judged = self.reply_action([prompt], [reply], U, R)[0] if v["flagged"] else None
     concepts = turn_concepts(pt[0].words, pt[0].vectors, self.cfg.min_concept_length, self.cfg.max_concepts_per_turn)
-    return self._score(state, prompt, reply, U[0], R[0], pt[0], reply_sentences(self.embedder, [reply])[0], concepts, v, judged, logprobs, stakes,
+    return self._score(state, prompt, reply, U[0], R[0], pt[0], reply_sentences(self.embedder, [reply], self.cfg.clause_min_words)[0], concepts, v, judged, logprobs, stakes,
                        pt[0].truncated or rt[0].truncated,
                        prompt_norm=pn)
 

@@ -18,7 +18,7 @@ from .gravity import concept_key
 
 # %% auto #0
 __all__ = ['entropy_penalty', 'vocabulary_ranks', 'information', 'substance', 'sentence_vectors', 'split_sentences',
-           'sentence_roles', 'information_mass', 'content_novelty', 'reply_sentences', 'content_of']
+           'sentence_roles', 'information_mass', 'content_novelty', 'split_clauses', 'reply_sentences', 'content_of']
 
 # %% ../../nbs/sonate/08_substance.ipynb #1754e00c
 def entropy_penalty(logprobs: Sequence[float] | None, floor: float, ceiling: float, max_penalty: float) -> tuple[float, float | None]:
@@ -101,14 +101,14 @@ def split_sentences(text: str) -> list[str]:
 
 
 def sentence_roles(novelty: Sequence[float], S: np.ndarray, prompt_vec: np.ndarray, value_vectors: np.ndarray,
-                   min_novelty: float, value_margin: float) -> list[str]:
-    "'restatement' | 'value' | 'content' for each sentence: novelty below `min_novelty`, else values closer than prompt and reply by `value_margin`."
+                   min_novelty: float, value_margin: float, value_floor: float = 0.0) -> list[str]:
+    "'restatement' | 'value' | 'content' for each sentence: novelty below `min_novelty`, else values at least `value_floor` and closer than prompt and reply by `value_margin`."
     S = np.atleast_2d(S)
     V = (S @ value_vectors.T).max(axis=1) if len(value_vectors) else np.full(len(S), -1.0)
     G = S @ S.T
     np.fill_diagonal(G, -1.0)
     near = np.maximum(S @ prompt_vec, G.max(axis=1) if len(S) > 1 else -1.0)
-    return ["restatement" if n < min_novelty else "value" if v - p >= value_margin else "content"
+    return ["restatement" if n < min_novelty else "value" if v - p >= value_margin and v >= value_floor else "content"
             for n, v, p in zip(novelty, V, near)]
 
 
@@ -123,24 +123,47 @@ def content_novelty(novelty: Sequence[float], mass: Sequence[float], roles: Sequ
     keep = np.array([r == "content" for r in roles], bool)
     return float((nu[keep] * m[keep]).sum() / m.sum()) if m.sum() > 0 else 0.0
 
+# %% ../../nbs/sonate/08_substance.ipynb #254c7248
+_JOINT = re.compile(r",\s+(?=(?:and|but|so|yet|while|whereas|because|although|though|since|which)\b)|\s+[\u2014\u2013-]+\s+|(?<=\w):\s+"
+                    r"|\s+(?=(?:because|although|whereas)\b)", re.I)
+
+
+def split_clauses(text: str, min_words: int | None = None) -> list[str]:
+    "The clauses of `text`: its sentences cut at clause joints (see above); a piece under `min_words` (`[sonate] clause_min_words`) words joins its neighbour."
+    if min_words is None:
+        from por_lab.settings import settings
+        min_words = settings().sonate.clause_min_words
+    out = []
+    for s in split_sentences(text):
+        bits, merged = _JOINT.split(s), []
+        cuts = [m.group(0) for m in _JOINT.finditer(s)]
+        for p, cut in zip(bits, [""] + cuts):
+            if merged and (len(p.split()) < min_words or len(merged[-1].split()) < min_words):
+                merged[-1] += cut + p          # too short to stand alone: kept with its joint
+            elif p.strip(" ,"):
+                merged.append(p.strip(" ,"))
+        out += merged
+    return out
+
+
 # %% ../../nbs/sonate/08_substance.ipynb #3dbce6c3
-def reply_sentences(embedder, replies: list[str]) -> list[tuple]:
-    "(sentences, unit vectors, token vectors) of each reply, every sentence embedded on its own, in one batched pass."
-    parts = [split_sentences(r) or [r] for r in replies]
+def reply_sentences(embedder, replies: list[str], min_words: int | None = None) -> list[tuple]:
+    "(clauses, unit vectors, token vectors) of each reply, every clause (`split_clauses`) embedded on its own, in one batched pass."
+    parts = [split_clauses(r, min_words) or [r] for r in replies]
     S, toks = embedder.encode_tokens([s for ss in parts for s in ss])
     ends = np.cumsum([0] + [len(ss) for ss in parts])
     return [(ss, S[a:b], toks[a:b]) for ss, a, b in zip(parts, ends[:-1], ends[1:])]
 
 
 def content_of(u: np.ndarray, p_tok, sent: tuple, steering, cfg, ranks: dict) -> dict:
-    "Each sentence's role, and what the content sentences carry: nu_content, their new words, their best semantic ethics."
+    "Each clause's role, and what the content clauses carry: nu_content, their new words, their best semantic ethics."
     _, S, toks = sent
     pw, nus, mass, news = _content_vectors(p_tok), [], [], []
     for t in toks:
         iw = information(t.words, ranks, cfg.information_rank_floor, cfg.information_rank_ceiling)
         n, w = substance(pw, t, steering.reference_words, cfg.novelty_similarity, iw)
         nus.append(n); news.append(w); mass.append(information_mass(t, iw))
-    roles = sentence_roles(nus, S, u, steering.value_vectors, cfg.content_min_novelty, cfg.value_margin)
+    roles = sentence_roles(nus, S, u, steering.value_vectors, cfg.content_min_novelty, cfg.value_margin, cfg.value_floor)
     keep = [j for j, x in enumerate(roles) if x == "content"]
     return {"novelty": content_novelty(nus, mass, roles), "new_words": [w for j in keep for w in news[j]][:12],
             "sentence_roles": roles, "ethics_semantic": float(steering.ethics_semantic(S[keep]).max()) if keep else 0.0}
