@@ -269,7 +269,7 @@ def notebook_dependencies(path: Path, graph: dict[str, set[str]], s: Settings) -
     texts = [c.source for c in nb.cells if c.cell_type == "code"]
     texts += [_module_file(pkg, m).read_text(encoding="utf-8") for m in modules if m not in _SETTINGS_READERS]
     sections = settings_sections_read(texts, s)
-    texts += [json.dumps(s.section(sec), default=str) for sec in sections]
+    texts += [json.dumps(s.section(sec), default=str) for sec in sections if sec != "pipeline"]   # its globs name notebook folders, not data
     return Dependencies(modules, sections, data_named(texts, s.path("data")))
 
 # %% ../../nbs/pipeline/02_plan.ipynb #ad03c402
