@@ -339,6 +339,17 @@ def pinned_items(n: int, seed: int = 0, path: str | Path | None = None) -> list[
     return [_item(t, s, "benign", o) for s, pool in pinned_pools(path).items() for t, o in _pick(_stream(seed, s), pool, n)]
 
 
+# %% ../../nbs/sonate/06_corpus.ipynb #4c324b17
+def __getattr__(name: str):
+    "Names this module had before issue 26, kept for one release with a warning."
+    if name == "more_benign_items":
+        import warnings
+        warnings.warn("por_lab.sonate.corpus.more_benign_items is deprecated: it became msg_items and api_doc_items "
+                      "(and corpus() reads both from the pin)", DeprecationWarning, stacklevel=2)
+        return lambda rng, n, locale="/usr/share/locale": msg_items(rng, n, locale) + api_doc_items(rng, n)
+    raise AttributeError(f"module 'por_lab.sonate.corpus' has no attribute {name!r}")
+
+
 # %% ../../nbs/sonate/06_corpus.ipynb #c29880f5
 def corpus(n_per_source: int = 300, seed: int = 0, pinned: bool = True) -> list[dict]:
     "Every attack and benign item (benign sources capped at `n_per_source`, attack sources at 2 x that), seeded; no text in two sources; the machine's sources from the pin (`pinned=False`: read this machine)."

@@ -236,12 +236,17 @@ def _close(a, b, atol: float) -> bool:
 
 def write_retrained(save, path: str | Path, atol: float = RETRAIN_ATOL) -> str:
     "Write a retrained model with `save(path)` (an .npz and its .json) unless the file at `path` holds the same model, numbers within `atol`: a retrain that reproduces the shipped model leaves it untouched."
-    import shutil, tempfile
+    import tempfile, zipfile
     path = Path(path)
+
+    def read(p):
+        try:
+            return dict(np.load(p, allow_pickle=False)), json.loads(p.with_suffix(".json").read_text(encoding="utf-8"))
+        except (OSError, ValueError, zipfile.BadZipFile):
+            return None      # missing or unreadable: nothing to keep
     with tempfile.TemporaryDirectory() as d:
         new = Path(save(Path(d) / path.name))
-        read = lambda p: (dict(np.load(p, allow_pickle=False)), json.loads(p.with_suffix(".json").read_text(encoding="utf-8")))
-        if path.is_file() and path.with_suffix(".json").is_file() and _close(read(path), read(new), atol):
+        if (old := read(path)) is not None and _close(old, read(new), atol):
             return f"the retrained model reproduces {path.name} (numbers within {atol:g}): the shipped files are kept"
         from por_lab.artifacts import atomic_write_bytes
         for p in (new, new.with_suffix(".json")):
