@@ -181,6 +181,7 @@ SCHEMA["sonate"] |= {  # the refusal, the learned prompt screen and the adversar
     "refusal_model": string("trained refusal detector file (notebook sonate/09_refusal)"), "refusal_regularisation": Key(float, "refusal head's L2 strength", POSITIVE),
     "screen_model": string("learned screen model file"), "screen_heldout": string("held-out evaluation file of the screen"),
     "corpus_pinned": string("the screen corpus's machine-read sources, pinned (notebook sonate/06_corpus)"),
+    "corpus_handwritten": string("hand-written training sources of the screen: safe look-alikes and their harmful contrasts"),
     "screen_target_fpr": Key(float, "screen's target false-positive rate", POSITIVE, 1), "screen_regularisation": Key(float, "screen's L2 strength", POSITIVE),
     "screen_n_per_source": Key(int, "training texts per source", 1),
     "stuffing_run_repeats": Key(int, "repeats in a run of content words that flag stuffing", 1),

