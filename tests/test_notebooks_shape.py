@@ -27,8 +27,8 @@ CELLS_OVER = {
 # notebook -> its export cells with no test after them when the rule came in (issue 22): may only go down
 UNTESTED_OVER = {
     "00_schema": 6, "01_settings": 6, "03_jsonl": 1, "04_artifacts": 7, "07_api": 2, "bench/01_oracle": 1,
-    "bench/02_clients": 1, "bench/05_tasks": 1, "bench/06_local_model": 2, "bench/07_protocols": 1,
-    "bench/08_stats": 3, "cli/01_flags": 2, "cli/02_simulator": 7, "cli/03_sonate": 1, "cli/05_multimodal": 1,
+    "bench/02_clients": 1, "bench/05_tasks": 1, "bench/06_local_model": 1, "bench/07_protocols": 1,
+    "bench/08_stats": 2, "cli/01_flags": 2, "cli/02_simulator": 7, "cli/03_sonate": 1, "cli/05_multimodal": 1,
     "cli/06_bench": 2, "cli/08_pipeline": 1, "cli/09_main": 1, "dashboard/01_inputs": 4, "dashboard/02_simulator": 4,
     "dashboard/03_sweeps": 3, "dashboard/04_sonate": 5, "dashboard/06_app": 3,
     "encoders/01_torch_compat": 2, "encoders/02_text": 6, "encoders/03_clip": 7, "multimodal/01_resonator": 4,
@@ -37,7 +37,7 @@ UNTESTED_OVER = {
     "simulator/03_simulator": 2, "simulator/04_metrics": 6, "simulator/05_sweep": 8, "simulator/06_perf": 4,
     "sonate/01_gravity": 1, "sonate/05_normalise": 2, "sonate/06_corpus": 1,
     "sonate/07_screen": 3, "sonate/09_refusal": 1, "sonate/11_calculator": 7, "sonate/13_receipts": 2,
-    "sonate/15_receipts_perf": 2, "tlog/01_merkle": 1, "tlog/05_log": 6, "tlog/06_verify": 1,
+    "sonate/15_receipts_perf": 2, "tlog/05_log": 5,
 }
 # module (path under por_lab/) -> its length (lines) when the limit came in: may only go down
 MODULES_OVER = {
