@@ -228,6 +228,15 @@ SCHEMA["bench"] = {
     "seconds_per_call": Key(float, "seconds per model call assumed for the pre-run estimate when the timed first item was cached", POSITIVE),
     "perf_requests": Key(int, "requests per level", 1), "perf_max_tokens": Key(int, "tokens per perf request", 1)}
 
+# %% ../nbs/00_schema.ipynb #a11e7a10
+SCHEMA["animation"] = {  # ResonanceSimulator.animate and MultimodalResonator.animate (notebooks simulator/07_animate, multimodal/04_animate)
+    "max_bytes": Key(int, "largest animation file in bytes; a request estimated larger is refused, saying how to shrink it", 1),
+    "bytes_per_pixel": Key(float, "bytes per pixel per frame of an animation file (the size estimate)", POSITIVE),
+    "frames": Key(int, "frames of an animation", 2, 2000), "fps": Key(int, "frames per second", 1, 60),
+    "width": Key(int, "width in pixels", 64, 4096), "height": Key(int, "height in pixels", 64, 4096),
+    "dpi": Key(int, "pixels per inch of the drawing (sets the font size in pixels)", 20, 600),
+    "shown_oscillators": Key(int, "most oscillators of each resonator population drawn", 1)}
+
 # %% ../nbs/00_schema.ipynb #3e0d9739
 def check_param(section: str, key: str, value: Any, name: str | None = None) -> Any:
     "`value` checked against `[section] key`'s declaration (type, range, choices); a ValueError names the parameter (`name`, default `key`)."

@@ -10,6 +10,7 @@ __all__ = []
 # %% ../../nbs/multimodal/00_multimodal.ipynb #d750ac2b
 from ._resonator import as_unit_rows, controlled_pairs, MultimodalResonator, load_text_emb
 from ._resonator import load_image_emb, rank_captions
+from ._animate import planar_weights, population_frames
 
 __all__ = ['MultimodalResonator', 'as_unit_rows', 'controlled_pairs', 'load_image_emb', 'load_text_emb',
-    'rank_captions']
+    'planar_weights', 'population_frames', 'rank_captions']

@@ -18,11 +18,13 @@ from ._metrics import coherence, stability, phase_advances, effective_frequencie
 from ._metrics import phase_drift, chance_coherence, excess_coherence, por_score
 from ._metrics import frequency_locked, locked, Metrics
 from ._sweep import SWEEPABLE, METRICS, run_point, dask_client, sweep, save_sweep, load_sweep
+from ._animate import ANIMATION_FORMATS, estimate_bytes, check_size, frame_indices, circle_frames, chain_frames
+from ._animate import write_animation, save_animation, movie, holomap, holomap_bytes
 
-__all__ = ['ALIASES', 'Coupling', 'DISTRIBUTIONS', 'INTEGRATORS', 'METRICS', 'Metrics', 'ResonanceSimulator',
-    'SWEEPABLE', 'TOPOLOGIES', 'Topology', 'chance_coherence', 'coherence', 'complex_overlap', 'dask_client',
-    'drift_numpy', 'effective_frequencies', 'excess_coherence', 'fast_log', 'fast_sin', 'fast_sincos',
-    'frequency_locked', 'laplacian_max_eigenvalue', 'largest_stable_dt', 'load_sweep', 'locked',
-    'make_coupling', 'make_topology', 'normals', 'pair_phase_dataset', 'phase_advances', 'phase_dataset',
-    'phase_drift', 'por_score', 'run_point', 'sakaguchi', 'save_sweep', 'stability', 'standard_frequencies',
-    'sweep', 'window_index']
+__all__ = ['ALIASES', 'Coupling', 'DISTRIBUTIONS', 'ANIMATION_FORMATS', 'INTEGRATORS', 'METRICS', 'Metrics', 'ResonanceSimulator',
+    'SWEEPABLE', 'TOPOLOGIES', 'Topology', 'chain_frames', 'chance_coherence', 'check_size', 'circle_frames', 'coherence',
+    'complex_overlap', 'dask_client', 'drift_numpy', 'effective_frequencies', 'estimate_bytes', 'excess_coherence', 'fast_log',
+    'fast_sin', 'fast_sincos', 'frame_indices', 'frequency_locked', 'holomap', 'holomap_bytes', 'laplacian_max_eigenvalue', 'largest_stable_dt', 'load_sweep', 'locked',
+    'make_coupling', 'make_topology', 'movie', 'normals', 'pair_phase_dataset', 'phase_advances', 'phase_dataset',
+    'phase_drift', 'por_score', 'run_point', 'sakaguchi', 'save_animation', 'save_sweep', 'stability', 'standard_frequencies',
+    'sweep', 'window_index', 'write_animation']
