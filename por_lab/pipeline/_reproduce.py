@@ -101,7 +101,7 @@ def record_provenance(jobs: list[NotebookJob], results: list[JobResult], s=None)
             if a.suffix == ".json" and a.parent == s.path("values"):
                 prov.record(a.stem, value=json.loads(a.read_text())["value"], notebook=job.source,
                             parameters=job.parameters, profile=job.profile, root=s.root)
-            elif a.suffix == ".pdf" and a.parent == s.path("figures"):
+            elif a.suffix in (".pdf", ".gif", ".webp") and a.parent == s.path("figures"):   # a figure, or an animation (save_animation)
                 prov.record(a.stem, file=a, notebook=job.source, parameters=job.parameters, profile=job.profile, root=s.root)
             elif a.is_file() and a.resolve().is_relative_to(s.path("data").resolve()):   # data a notebook wrote or read as its record (an eval log)
                 prov.record(a.resolve().relative_to(s.root.resolve()).as_posix(), file=a, notebook=job.source,
