@@ -316,6 +316,14 @@ def build_docs(s: Settings | None = None, renderer: str | None = None) -> dict:
             "unexecuted": unexecuted, "warnings": warnings, "figures": figures}
 
 # %% ../../nbs/pipeline/05_docs.ipynb #7cea63b2
+_LOCAL_IMAGE = re.compile(r"(!\[[^\]]*\]\()(?![A-Za-z][A-Za-z0-9+.-]*:|/|#)")
+
+
+def _readme_links(markdown: str) -> str:
+    "The index's Markdown for the README one folder up: a relative image path (`visuals/x.gif`, from nbs/) gains `nbs/`."
+    return _LOCAL_IMAGE.sub(r"\1nbs/", markdown)
+
+
 def readme_text(index: Path | None = None) -> str:
     "The README generated from `nbs/index.ipynb`."
     index = index or settings().root / "nbs" / "index.ipynb"
@@ -323,7 +331,7 @@ def readme_text(index: Path | None = None) -> str:
     parts = ["<!-- generated from nbs/index.ipynb by `por-lab readme`; edit the notebook, not this file -->"]
     for c in nb.cells:
         if c.cell_type == "markdown":
-            parts.append(c.source.strip())
+            parts.append(_readme_links(c.source.strip()))
         elif c.cell_type == "code":
             d = set(cell_directives(c.source))
             if d & {"hide", "export", "exporti", "exports", "default_exp", "include"} or not _strip_directives(c.source).strip():
