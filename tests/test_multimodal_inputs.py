@@ -83,4 +83,18 @@ def test_shared_vocabulary_with_the_simulator():
     assert np.allclose(res.coherence(), M.coherence(ds, res.window)) and np.allclose(res.coherence(), res.metrics.coherence())
     assert np.allclose(res.final_coherence(), res.coherence(trajectory=True)[:, -1])
     assert np.allclose(res.stability(), res.metrics.stability()) and np.allclose(res.phase_drift(), res.metrics.phase_drift())
-    assert res.metrics is res.metrics and res.run(10).metrics.ds.sizes["time"] == 11
+    assert res.metrics is res.metrics and res.run(10).metrics.ds.sizes["time"] == 111   # run(n) continues: 100 + 10 iterations
+    assert res.reset().run(10).metrics.ds.sizes["time"] == 11 and res.to_xarray().coherence.dims == ("time", "pair")
+
+
+@pytest.mark.parametrize("kw", [dict(method="planar"), dict(method="full"), dict(noise_level=0.5, seed=3)])
+@pytest.mark.parametrize("split", [(1, 59), (30, 30), (59, 1)])
+def test_run_continues_like_the_simulator(kw, split):
+    "run(a); run(b) is one run(a + b), bit for bit (the noise stream goes on), also for a broadcast image row; reset() starts again."
+    a, b = controlled_pairs([0.05, 0.4, 0.8, 0.99], dim=32, seed=4)
+    for img in (a, a[0]):
+        whole = MultimodalResonator(img, b, **kw).run(sum(split))
+        parts = MultimodalResonator(img, b, **kw).run(split[0]).run(split[1])
+        assert parts.n == sum(split) and np.array_equal(parts.coherence(trajectory=True), whole.coherence(trajectory=True))
+        assert np.array_equal(parts.to_xarray().relative_phase, whole.to_xarray().relative_phase)
+        assert np.array_equal(parts.reset().run(sum(split)).coherence(trajectory=True), whole.coherence(trajectory=True))

@@ -19,11 +19,15 @@ def _gate(c, K, p):
     return K * np.sign(c) * np.abs(c) ** p
 
 
-def _planar(Z0: np.ndarray, n: int, K: float, p: float, h: float) -> np.ndarray:
-    "Noise-free trajectories of Z, shape (B, n+1), by the exact planar reduction."
+def _planar(Z0: np.ndarray, n: int, K: float, p: float, h: float, state: tuple | None = None) -> tuple[np.ndarray, tuple]:
+    "Noise-free trajectories of Z, shape (B, n+1), by the exact planar reduction from `state` = (α, β, C) (None: iteration 0), and the end state."
     c0 = Z0.real
-    al = np.ones_like(c0); be = np.zeros_like(c0); c = c0.copy()
-    Z = np.empty((len(Z0), n + 1), np.complex128); Z[:, 0] = Z0
+    if state is None:
+        al = np.ones_like(c0); be = np.zeros_like(c0); c = c0.copy()
+    else:
+        al, be, c = state
+    Z = np.empty((len(Z0), n + 1), np.complex128)
+    Z[:, 0] = Z0 if state is None else 2 * al * be + al * al * Z0 + be * be * np.conj(Z0)
     for t in range(1, n + 1):
         hg = h * _gate(c, K, p)
         P = al + hg * (be - c * al); Q = be + hg * (al - c * be)
@@ -31,29 +35,28 @@ def _planar(Z0: np.ndarray, n: int, K: float, p: float, h: float) -> np.ndarray:
         al, be = P / N, Q / N
         c = 2 * al * be + (al * al + be * be) * c0
         Z[:, t] = 2 * al * be + al * al * Z0 + be * be * np.conj(Z0)
-    return Z
+    return Z, (al, be, c)
 
 # %% ../../nbs/multimodal/02_kernels.ipynb #e6d2b5fa
 def _make_kernel():
     import numba as nb
 
     @nb.njit(fastmath=True, cache=True)
-    def kernel(xa, xb, ia, ib, n, K, p, h, amp, key, Zr, Zi):
+    def kernel(xa, xb, ia, ib, t0, n, K, p, h, amp, key, Zr, Zi, Sa, Sb):
         B = ia.shape[0]; m = xa.shape[1] // 2
         ar = np.empty(m); ai = np.empty(m); br = np.empty(m); bi = np.empty(m); e = np.empty(m)
         M1 = np.uint64(0x9E3779B97F4A7C15); M2 = np.uint64(0xBF58476D1CE4E5B9); M3 = np.uint64(0x94D049BB133111EB)
         for i in range(B):
-            for k in range(m):
-                ar[k] = xa[ia[i], 2 * k]; ai[k] = xa[ia[i], 2 * k + 1]
-                br[k] = xb[ib[i], 2 * k]; bi[k] = xb[ib[i], 2 * k + 1]
+            ar[:] = xa[ia[i], 0::2]; ai[:] = xa[ia[i], 1::2]; br[:] = xb[ib[i], 0::2]; bi[:] = xb[ib[i], 1::2]
             pk = np.uint64(key) + np.uint64(i) * np.uint64(0xD1B54A32D192ED03)
-            for t in range(n + 1):
+            for t in range(t0, t0 + n + 1):
                 c = 0.0; s = 0.0
                 for k in range(m):
                     c += ar[k] * br[k] + ai[k] * bi[k]
                     s += ai[k] * br[k] - ar[k] * bi[k]
-                Zr[i, t] = c; Zi[i, t] = s
-                if t == n:
+                Zr[i, t - t0] = c; Zi[i, t - t0] = s
+                if t == t0 + n:     # the end state, from which a later call continues
+                    Sa[i, 0::2] = ar; Sa[i, 1::2] = ai; Sb[i, 0::2] = br; Sb[i, 1::2] = bi
                     break
                 g = h * K * np.sign(c) * abs(c) ** p
                 gc = 1.0 - g * c
@@ -87,13 +90,15 @@ def _make_kernel():
 _KERNEL = None
 
 
-def _full(xa, xb, ia, ib, n, K, p, h, sigma, key) -> np.ndarray:
-    "Trajectories of Z, shape (B, n+1), integrating every oscillator (numba)."
+def _full(xa, xb, ia, ib, n, K, p, h, sigma, key, t0: int = 0, out=None) -> tuple[np.ndarray, tuple]:
+    """Trajectories of Z, shape (B, n+1), integrating every oscillator (numba) from iteration `t0`, and the end state
+    `(Sa, Sb)`, each (B, d), written into `out` when given (it may be the `(xa, xb)` it starts from, with ia = ib = 0..B-1)."""
     global _KERNEL
     if _KERNEL is None:
         _KERNEL = _make_kernel()
     B = len(ia)
     Zr = np.empty((B, n + 1)); Zi = np.empty((B, n + 1))
-    _KERNEL(np.ascontiguousarray(xa), np.ascontiguousarray(xb), ia.astype(np.int64), ib.astype(np.int64),
-            int(n), float(K), float(p), float(h), float(sigma * math.sqrt(6 * h)), np.uint64(key), Zr, Zi)
-    return Zr + 1j * Zi
+    Sa, Sb = out if out is not None else (np.empty((B, xa.shape[1])), np.empty((B, xb.shape[1])))
+    _KERNEL(np.ascontiguousarray(xa), np.ascontiguousarray(xb), ia.astype(np.int64), ib.astype(np.int64), int(t0),
+            int(n), float(K), float(p), float(h), float(sigma * math.sqrt(6 * h)), np.uint64(key), Zr, Zi, Sa, Sb)
+    return Zr + 1j * Zi, (Sa, Sb)

@@ -85,8 +85,9 @@ def _step_limits(K: float, sigma: float, dt: float, K_name: str = "coupling_stre
 
 # %% ../../nbs/multimodal/01_resonator.ipynb #1776aa6f
 class MultimodalResonator:
-    """Image and text embeddings (one pair or a batch) as coupled oscillator populations; `run(n)`, then `coherence()`,
-    `stability()`, `phase_drift()` (the shared definitions of `por_lab.simulator`), `metrics`, `to_xarray()`."""
+    """Image and text embeddings (one pair or a batch) as coupled oscillator populations; `run(n)` (calls add up, as in
+    `ResonanceSimulator`; `reset()` starts again), then `coherence()`, `stability()`, `phase_drift()` (the shared
+    definitions of `por_lab.simulator`), `metrics`, `to_xarray()` (dims (time, pair), like the simulator's)."""
 
     def __init__(self, image_emb, text_emb, coupling_strength: float | None = None, noise_level: float | None = None,
                  seed: int | None = None, gate_power: float | None = None, dt: float | None = None,
@@ -117,6 +118,13 @@ class MultimodalResonator:
 
 # %% ../../nbs/multimodal/01_resonator.ipynb #90e4c2c1
 @patch
+def reset(self: MultimodalResonator) -> MultimodalResonator:
+    "Forget the run: the next `run(n)` starts again from the embeddings (iteration 0, the noise from its first draw); returns self."
+    self._Z, self._state, self._cache, self.n = None, None, {}, 0
+    return self
+
+
+@patch
 def _set_embeddings(self: MultimodalResonator, image_emb, text_emb):
     xa, sa = as_unit_rows(image_emb, "image_emb")
     xb, sb = as_unit_rows(text_emb, "text_emb")
@@ -132,8 +140,9 @@ def _set_embeddings(self: MultimodalResonator, image_emb, text_emb):
     self._ib = np.arange(self.n_pairs) % len(xb)
     self.dim = int(np.shape(image_emb)[-1])
     self.n_oscillators = xa.shape[1] // 2          # N: oscillators per population (complex pairs)
-    self._Z, self._cache, self.n = None, {}, 0
-    self.cosine = self._order0().real
+    self._Z0 = self._order0()                     # Z at iteration 0; its real part is the cosine
+    self.cosine = self._Z0.real
+    self.reset()
 
 
 @patch
@@ -148,18 +157,22 @@ def _order0(self: MultimodalResonator) -> np.ndarray:
 # %% ../../nbs/multimodal/01_resonator.ipynb #5526c3ad
 @patch
 def run(self: MultimodalResonator, n: int | None = None) -> MultimodalResonator:
-    "Run `n` iterations (default `[multimodal] iterations`) from the initial embeddings; returns self."
+    "Advance every pair by `n` iterations (default `[multimodal] iterations`), continuing where the last call stopped (the first from the embeddings); returns self."
     n = settings().multimodal.iterations if n is None else n
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n (iterations) must be a positive integer, got {n!r}")
-    n = int(n)
+    n, K, p, h = int(n), self.coupling_strength, self.gate_power, self.dt
     if self.method == "planar":
-        self._Z = _planar(self._order0(), n, self.coupling_strength, self.gate_power, self.dt)
+        Z, self._state = _planar(self._Z0, n, K, p, h, self._state)
     else:
         key = int(seed_sequence(self.seed, "multimodal-resonator").generate_state(1, np.uint64)[0])
-        self._Z = _full(self._xa, self._xb, self._ia, self._ib, n, self.coupling_strength, self.gate_power, self.dt,
-                        self.noise_level, key)
-    self.n, self._cache = n, {}
+        if self._state is None:       # from the embeddings; the end state (2 x B x d floats) is kept to continue from
+            Z, self._state = _full(self._xa, self._xb, self._ia, self._ib, n, K, p, h, self.noise_level, key)
+        else:                         # from the end state, in place, the noise counted on from iteration self.n
+            i = np.arange(self.n_pairs)
+            Z, self._state = _full(*self._state, i, i, n, K, p, h, self.noise_level, key, t0=self.n, out=self._state)
+    self._Z = Z if self._Z is None else np.concatenate([self._Z, Z[:, 1:]], axis=1)
+    self.n, self._cache = self.n + n, {}
     return self
 
 
@@ -233,19 +246,19 @@ def metrics(self: MultimodalResonator):
 # %% ../../nbs/multimodal/01_resonator.ipynb #ab7c8be3
 @patch
 def to_xarray(self: MultimodalResonator):
-    "Everything as an xarray Dataset: dims (pair, iteration), parameters and provenance in attrs."
+    "Everything as an xarray Dataset: dims (time, pair) with `iteration` along time, parameters and provenance in attrs."
     import xarray as xr
     self._need_run()
     t = self.times()
     ds = xr.Dataset(
-        {"coherence": (("pair", "iteration"), np.clip(self._Z.real, -1, 1)),
-         "order_magnitude": (("pair", "iteration"), np.abs(self._Z)),
-         "relative_phase": (("pair", "iteration"), np.angle(self._Z)),
+        {"coherence": (("time", "pair"), np.clip(self._Z.real, -1, 1).T),
+         "order_magnitude": (("time", "pair"), np.abs(self._Z).T),
+         "relative_phase": (("time", "pair"), np.angle(self._Z).T),
          "cosine": ("pair", self.cosine),
          "mean_coherence": ("pair", np.atleast_1d(self.coherence())),
          "stability": ("pair", np.atleast_1d(self.stability())),
          "phase_drift": ("pair", np.atleast_1d(self.phase_drift()))},
-        coords={"pair": np.arange(self.n_pairs), "iteration": np.arange(self.n + 1), "time": ("iteration", t)})
+        coords={"time": t, "iteration": ("time", np.arange(self.n + 1)), "pair": np.arange(self.n_pairs)})
     ds["coherence"].attrs.update(long_name="coherence C = Re Z", units="1")
     ds["mean_coherence"].attrs.update(long_name="time mean of C over the window", units="1")
     ds["order_magnitude"].attrs.update(long_name="|Z|", units="1")
