@@ -183,6 +183,26 @@ def test_simulator_page_runs_changes_cancels_and_refuses(server, page):
     assert not page.errors, page.errors
 
 
+def test_simulator_page_plays_the_last_run(server, page):
+    "The player below the raster steps through the last run's recorded frames (issue 28): Play changes the picture, and loops."
+    open_app(page, server)
+    page.locator(".in-topology select").first.select_option("all")
+    set_input(page, "coupling_strength", 0.05)
+    set_input(page, "frequency_spread", 0.02)
+    page.locator(".run-button button").click()
+    page.locator(".sim-status").get_by_text(re.compile(r"Run 2 .*K = 0.05, .*all")).wait_for(timeout=60_000)
+    player = page.locator(".anim-player").first
+    player.wait_for(state="visible", timeout=60_000)
+    first = plot(page, "plot-player").screenshot()
+    assert non_blank(first), "the player's plot is blank"
+    player.locator("button").nth(5).click()            # Play: the buttons are -, first, step back, reverse, pause, play, ...
+    page.wait_for_timeout(2500)
+    page.screenshot(path=SHOTS / "dashboard_simulator_player.png", full_page=True)
+    later = plot(page, "plot-player").screenshot()
+    assert later != first, "Play did not move the player's plot to another frame"
+    assert not page.errors, page.errors
+
+
 def test_sweeps_page_opens_a_sweep(server, page, files):
     open_app(page, server)
     page.locator(".bk-tab").filter(has_text="Sweeps").click()

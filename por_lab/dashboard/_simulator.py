@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import sys
 import threading
 import time
 
@@ -21,7 +22,7 @@ from fastcore.basics import patch
 from ._inputs import InputError, TOPOLOGY_CHOICES, check_simulation_inputs, limits, _message, _pn, _say
 
 # %% auto #0
-__all__ = ['SimulationRun', 'r_plot', 'phase_raster', 'metrics_markdown', 'SimulatorPage']
+__all__ = ['SimulationRun', 'r_plot', 'phase_raster', 'metrics_markdown', 'SimulatorPage', 'run_player']
 
 # %% ../../nbs/dashboard/02_simulator.ipynb #bc4fa058
 class SimulationRun:
@@ -125,7 +126,7 @@ def _inputs(pn) -> dict:
 
 # %% ../../nbs/dashboard/02_simulator.ipynb #19a2cd51
 class SimulatorPage:
-    "Inputs, Run and Cancel, progress, r(t), the phase raster and the metrics."
+    "Inputs, Run and Cancel, progress, r(t), the phase raster, the metrics and a player of the last run."
 
     name = "Simulator"
 
@@ -141,6 +142,10 @@ class SimulatorPage:
         self.raster_pane = pn.pane.HoloViews(phase_raster([0, 1], np.zeros((2, 2)), np.zeros(2)), sizing_mode="stretch_width",
                                              css_classes=["plot-raster"])
         self.metrics_pane = pn.pane.Markdown("", css_classes=["sim-metrics"], width=380)
+        self.player = pn.widgets.DiscretePlayer(name="frame", options=[0], value=0, loop_policy="loop", visible=False,
+                                                interval=int(1000 / settings().animation.fps), css_classes=["anim-player"])
+        self.player_pane = pn.Row(css_classes=["plot-player"])   # one HoloViews pane per panel of the view
+        self.player.param.watch(lambda e: self._frame(e.new), "value")
         self.run_button.on_click(self._on_run)
         self.cancel_button.on_click(self._on_cancel)
         self._cancel = threading.Event()
@@ -165,6 +170,7 @@ def _show(self: SimulatorPage, run: SimulationRun, t0: float, cancelled: bool):
     if run.sim.steps_recorded.size >= 2:
         self.r_pane.object = run.r_plot().opts(title=f"order parameter r(t), run {self.runs}")
         self.raster_pane.object = run.raster()
+        self._play(run)
     self.metrics_pane.object = metrics_markdown(run.metrics())
     what = (f"N = {p['n_oscillators']}, K = {p['coupling_strength']:g}, σ = {p['noise_level']:g}, spread = {p['frequency_spread']:g}, "
             f"{p['topology']}, H = {p['coupling_function'] if isinstance(p['coupling_function'], str) else json.dumps(p['coupling_function'])}, seed = {p['seed']}")
@@ -187,6 +193,30 @@ async def _on_run(self: SimulatorPage, event=None):
         return
     _say(self.message, None)
     await self.execute(run)
+
+# %% ../../nbs/dashboard/02_simulator.ipynb #a11e7a30
+_SERVED = sys.maxsize   # the player is served frame by frame, not embedded in a file: the file-size limit does not apply
+
+
+def run_player(run: SimulationRun, frames: int | None = None):
+    "The run's recorded frames (at most `[animation] frames`) as a HoloViews layout of HoloMaps over `frame`: `ResonanceSimulator.animate`'s circle or chain view."
+    return run.sim.animate(backend="holoviews", frames=frames, max_bytes=_SERVED)
+
+
+@patch
+def _play(self: SimulatorPage, run: SimulationRun):
+    "Load the last run into the player: one DiscretePlayer step per recorded frame, one plot per panel of the view, frame 0 shown."
+    pn = _pn()
+    self._frames = run_player(run)
+    self.player_pane.objects = [pn.pane.HoloViews(m[0], linked_axes=False) for m in self._frames]
+    self.player.param.update(options=list(self._frames[0].keys()), value=0, visible=True)
+
+
+@patch
+def _frame(self: SimulatorPage, i: int):
+    "Show frame `i` of the last run in the player's plots."
+    for pane, m in zip(self.player_pane.objects, self._frames):
+        pane.object = m[i]
 
 # %% ../../nbs/dashboard/02_simulator.ipynb #070d99b1
 @patch
@@ -227,5 +257,6 @@ def view(self: SimulatorPage):
                        pn.Row(i["topology"], i["coupling_function"], i["steps"], i["seed"]),
                        pn.Row(self.run_button, self.cancel_button, self.progress), help_, self.message, self.status,
                        sizing_mode="stretch_width")
-    return pn.Column(inputs, pn.Row(self.r_pane, self.metrics_pane, sizing_mode="stretch_width"), self.raster_pane,
+    play = pn.Column(pn.pane.Markdown("**The last run, frame by frame** (Play loops, the slider scrubs)"), self.player, self.player_pane)
+    return pn.Column(inputs, pn.Row(self.r_pane, self.metrics_pane, sizing_mode="stretch_width"), self.raster_pane, play,
                      name=self.name, sizing_mode="stretch_width")
