@@ -68,3 +68,24 @@ def test_a_data_file_a_notebook_records_is_signed_under_its_path(project):
     d = P.prove("data/bench/logs/x.jsonl.gz", root=tmp)
     assert d["statement"]["subject"][0]["digest"]["sha256"] == P.file_sha256(log)
     assert d["statement"]["predicate"]["file"] == "data/bench/logs/x.jsonl.gz"
+
+
+def test_an_animation_is_signed_like_a_figure(project):
+    "A GIF or WebP `save_animation` writes beside the figures (issue 28) is signed under its name, as a figure's PDF is; its sidecar is not."
+    from por_lab.pipeline._plan import NotebookJob
+    from por_lab.pipeline._reproduce import record_provenance
+    from por_lab.pipeline._run import JobResult
+    from por_lab.settings import load_settings
+    tmp, nb = project
+    s = load_settings(root=tmp)
+    figs = s.path("figures")
+    figs.mkdir(parents=True)
+    for name in ("anim_a.gif", "anim_b.webp", "anim_a.json", "fig_c.pdf"):
+        (figs / name).write_bytes(name.encode())
+    job = NotebookJob(name="fig", source=str(nb), output=str(tmp / "o.ipynb"), parameters={}, key="k", kernel="python3",
+                      timeout=60, root=str(tmp), profile="quick")
+    cp = record_provenance([job], [JobResult("fig", "ran", artifacts=[str(p) for p in sorted(figs.iterdir())])], s)
+    assert cp["signed_now"] == 3                                   # the two animations and the PDF, not the sidecar
+    d = P.prove("anim_a", root=tmp)
+    assert d["statement"]["subject"][0]["digest"]["sha256"] == P.file_sha256(figs / "anim_a.gif")
+    assert d["statement"]["predicate"]["file"].endswith("anim_a.gif")
