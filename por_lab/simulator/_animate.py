@@ -252,7 +252,7 @@ def animate(self: ResonanceSimulator, path: str | os.PathLike | None = None, *, 
     if backend == "holoviews":
         check_size(F, 0, 0, max_bytes, "the HoloViews animation",
                    estimate=holomap_bytes(F, sum(s.n_oscillators for s in sims), rows * len(sims)))
-        return holomap(hv_frame, datas, labels, F, len(sims) if rows == 1 else 2, style)
+        return holomap(hv_frame, datas, labels, F, len(sims) if rows == 1 else min(2, len(sims)), style)  # a chain: its two panels stacked
     w, h = int(_opt("width", width)), int(_opt("height", height))
     check_size(F, w, h, max_bytes, f"animating {len(sims)} run(s) of {max(s.n_oscillators for s in sims)} oscillators")
     fig, axes = _figure(w, h, rows, len(sims))
