@@ -22,7 +22,7 @@ MODULE_LINES = 400
 
 # notebook (path under nbs/, no .ipynb) -> its longest export cell (lines) when the limit came in: may only go down
 CELLS_OVER = {
-    "multimodal/02_kernels": 48,
+    "multimodal/02_kernels": 47,
 }
 # notebook -> its export cells with no test after them when the rule came in (issue 22): may only go down
 UNTESTED_OVER = {
@@ -31,10 +31,10 @@ UNTESTED_OVER = {
     "bench/08_stats": 2, "cli/01_flags": 2, "cli/02_simulator": 7, "cli/03_sonate": 1, "cli/05_multimodal": 1,
     "cli/06_bench": 2, "cli/08_pipeline": 1, "cli/09_main": 1, "dashboard/01_inputs": 4, "dashboard/02_simulator": 4,
     "dashboard/03_sweeps": 3, "dashboard/04_sonate": 5, "dashboard/06_app": 3,
-    "encoders/01_torch_compat": 2, "encoders/02_text": 6, "encoders/03_clip": 7, "multimodal/01_resonator": 4,
+    "encoders/01_torch_compat": 2, "encoders/02_text": 6, "encoders/03_clip": 7, "multimodal/01_resonator": 3,
     "multimodal/02_kernels": 2, "multimodal/03_perf": 3,
     "simulator/01_coupling": 6, "simulator/02_kernels": 2,
-    "simulator/03_simulator": 2, "simulator/04_metrics": 6, "simulator/05_sweep": 8, "simulator/06_perf": 4,
+    "simulator/03_simulator": 1, "simulator/04_metrics": 6, "simulator/05_sweep": 8, "simulator/06_perf": 4,
     "sonate/01_gravity": 1, "sonate/05_normalise": 2, "sonate/06_corpus": 1,
     "sonate/07_screen": 3, "sonate/09_refusal": 1, "sonate/11_calculator": 7, "sonate/13_receipts": 2,
     "sonate/15_receipts_perf": 2, "tlog/05_log": 5,
