@@ -31,7 +31,8 @@ def planar_weights(Z: np.ndarray, c0: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return (plus + minus) / 2, (plus - minus) / 2
 
 
-def population_frames(res: MultimodalResonator, frames: int | None = None, pair: int = 0, shown: int | None = None) -> dict:
+def population_frames(res: MultimodalResonator, frames: int | None = None, pair: int = 0,
+                      shown_oscillators: int | None = None) -> dict:
     "The two populations of pair `pair` at each frame: phases (F, m) of the image and text oscillators of largest amplitude, Z (F,), t (F,)."
     res._need_run()
     if res.noise_level > 0:
@@ -42,7 +43,7 @@ def population_frames(res: MultimodalResonator, frames: int | None = None, pair:
     al, be = planar_weights(res._Z[pair, k], res.cosine[pair])
     za = (al[:, None] * xa + be[:, None] * xb).reshape(len(k), -1, 2) @ np.array([1, 1j])
     zb = (be[:, None] * xa + al[:, None] * xb).reshape(len(k), -1, 2) @ np.array([1, 1j])
-    top = np.argsort(-np.abs(za[0] * zb[0]), kind="stable")[:int(_opt("shown_oscillators", shown))]
+    top = np.argsort(-np.abs(za[0] * zb[0]), kind="stable")[:int(_opt("shown_oscillators", shown_oscillators))]
     return {"t": res.times()[k], "a": np.angle(za[:, top]), "b": np.angle(zb[:, top]), "Z": res._Z[pair, k],
             "za": za, "zb": zb, "cosine": float(res.cosine[pair])}
 
@@ -102,12 +103,12 @@ def _hv_population(data: dict, label: str, i: int):
 @patch
 def animate(self: MultimodalResonator, path: str | os.PathLike | None = None, *, pairs: Sequence[int] | None = None,
             labels: Sequence[str] | None = None, frames: int | None = None, fps: int | None = None, width: int | None = None,
-            height: int | None = None, shown: int | None = None, backend: str = "matplotlib", max_bytes: int | None = None):
+            height: int | None = None, shown_oscillators: int | None = None, backend: str = "matplotlib", max_bytes: int | None = None):
     "The pairs' two populations coming into phase, or not, side by side: a FuncAnimation, a HoloViews layout (`backend='holoviews'`), or the file `path` (.gif/.webp)."
     pairs = list(range(min(self.n_pairs, 2))) if pairs is None else list(pairs)
     if not pairs or any(not 0 <= p < self.n_pairs for p in pairs) or backend not in ("matplotlib", "holoviews"):
         raise ValueError(f"pairs must be indices in [0, {self.n_pairs}) and backend 'matplotlib' or 'holoviews', got {pairs}, {backend!r}")
-    datas = [population_frames(self, frames, p, shown) for p in pairs]
+    datas = [population_frames(self, frames, p, shown_oscillators) for p in pairs]
     labels = list(labels) if labels is not None else [f"pair {p}, cosine {d['cosine']:.2f}" for p, d in zip(pairs, datas)]
     if len(labels) != len(pairs):
         raise ValueError(f"{len(labels)} labels for {len(pairs)} pairs")
