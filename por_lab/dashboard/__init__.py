@@ -10,7 +10,7 @@ __all__ = []
 # %% ../../nbs/dashboard/00_dashboard.ipynb #6d842a17
 from ._inputs import PAGES, TOPOLOGY_CHOICES, InputError, limits, check_number
 from ._inputs import parse_coupling, check_simulation_inputs, check_file, missing_engine, Access, confine
-from ._simulator import SimulationRun, r_plot, phase_raster, metrics_markdown, SimulatorPage
+from ._simulator import SimulationRun, r_plot, phase_raster, metrics_markdown, SimulatorPage, run_player
 from ._sweeps import sweep_axes, sweep_metrics, sweep_heatmap, sweep_slice, open_sweep
 from ._sweeps import SweepsPage
 from ._sonate import EXAMPLE_CONVERSATION, conversation_turns, scores_table, dimensions_plot
@@ -24,7 +24,7 @@ __all__ = ['Access', 'BenchmarkPage', 'EXAMPLE_CONVERSATION', 'ITEM_FILTERS', 'I
     'TOPOLOGY_CHOICES', 'accuracy_table', 'check_file', 'check_number', 'check_simulation_inputs', 'confine',
     'conversation_turns', 'dashboard', 'dimensions_plot', 'drift_line', 'flags_markdown', 'items_table',
     'limits', 'metrics_markdown', 'missing_engine', 'open_results', 'open_sweep', 'parse_coupling',
-    'phase_raster', 'r_plot', 'scaffold_heatmap', 'scores_table', 'serve', 'shared_calculator', 'sweep_axes',
+    'phase_raster', 'r_plot', 'run_player', 'scaffold_heatmap', 'scores_table', 'serve', 'shared_calculator', 'sweep_axes',
     'sweep_heatmap', 'sweep_metrics', 'sweep_slice', 'verify_markdown', 'verify_receipts']
 
 # %% ../../nbs/dashboard/00_dashboard.ipynb #40bcb397
