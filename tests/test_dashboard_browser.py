@@ -197,6 +197,8 @@ def test_simulator_page_plays_the_last_run(server, page):
     assert non_blank(first), "the player's plot is blank"
     player.locator("button").nth(5).click()            # Play: the buttons are -, first, step back, reverse, pause, play, ...
     page.wait_for_timeout(2500)
+    player.locator("button").nth(4).click()            # Pause: while it plays the plot is redrawn and may leave the DOM mid-screenshot
+    page.wait_for_timeout(500)
     page.screenshot(path=SHOTS / "dashboard_simulator_player.png", full_page=True)
     later = plot(page, "plot-player").screenshot()
     assert later != first, "Play did not move the player's plot to another frame"
