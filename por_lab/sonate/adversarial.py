@@ -364,14 +364,18 @@ def semantic_drift(self: AdversarialScreen, text: str, cos_prompt: float | None,
 # %% ../../nbs/sonate/04_adversarial.ipynb #4958e7b8
 @patch
 def screen(self: AdversarialScreen, reply: str, prompt: str | None = None, cos_prompt: float | None = None,
-           cos_history: float | None = None) -> ScreenResult:
-    "Run every check on `reply` (and ethics bypass on `prompt`); cosines are given by the caller (the calculator)."
+           cos_history: float | None = None, *, prompt_norm: str | None = None, normalised=None) -> ScreenResult:
+    "The reply screen (the calculator's): on the normalised reply, what normalisation undid, binary-looking text, stuffing, repetition and echo of the normalised prompt, and drift when `cos_prompt` is given."
     if not isinstance(reply, str):
         raise ValueError(f"reply must be str, got {type(reply).__name__}")
     if prompt is not None and not isinstance(prompt, str):
         raise ValueError(f"prompt must be str or None, got {type(prompt).__name__}")
-    flags = (self.perturbation(reply) + self.ethics_bypass(reply) + self.keyword_stuffing(reply)
-             + self.repetition(reply, prompt) + self.semantic_drift(reply, cos_prompt, cos_history))
-    if prompt:
-        flags += [Flag(f.check, f.reason + " (in the prompt)", f.evidence, f.code) for f in self.ethics_bypass(prompt)]
+    from por_lab.sonate.normalise import normalise   # notebook 05 reads this notebook's vocabulary: imported when called
+    n = normalised if normalised is not None else normalise(reply)
+    if prompt_norm is None and prompt:
+        prompt_norm = normalise(prompt).text
+    flags = [Flag("perturbation", f"normalisation undid {e['count']} {e['kind']} character(s)", e["sample"], f"perturbation.normalised.{e['kind']}")
+             for e in n.evidence if e["kind"] != "leet" or len(e["sample"].split()) >= int(self.leet_min_words)]
+    flags += [f for f in self.perturbation(reply) if f.code == "perturbation.control"]   # binary-looking text
+    flags += self.keyword_stuffing(n.text) + self.repetition(n.text, prompt_norm) + self.semantic_drift(n.text, cos_prompt, cos_history)
     return ScreenResult(flags)

@@ -19,7 +19,7 @@ from fastcore.basics import patch
 
 from ..schema import SCHEMA
 from ..settings import settings
-from .adversarial import AdversarialScreen, Flag
+from .adversarial import AdversarialScreen
 from .gravity import ContextualGravity, concept_key, turn_concepts
 from .normalise import normalise
 from .refusal import RefusalDetector
@@ -28,8 +28,8 @@ from .substance import (_content_vectors, content_of, entropy_penalty, informati
                                       sentence_vectors, substance, vocabulary_ranks)
 
 # %% auto #0
-__all__ = ['QUALITIES', 'TurnScore', 'ConversationState', 'reply_gaming', 'calculator_settings', 'SymbiResonanceCalculator',
-           'roc_auc', 'bootstrap_auc_ci']
+__all__ = ['QUALITIES', 'TurnScore', 'ConversationState', 'calculator_settings', 'SymbiResonanceCalculator', 'roc_auc',
+           'bootstrap_auc_ci']
 
 # %% ../../nbs/sonate/11_calculator.ipynb #acadb324
 QUALITIES = ("FLOORED", "STRONG", "ADVANCED", "BREAKTHROUGH")   # FLOORED: a gamed turn (no tier of SONATE Detect v2.0)
@@ -86,19 +86,6 @@ def _check_text(x, name: str) -> str:
         raise ValueError(f"{name} is empty or whitespace only; there is nothing to score")
     return x
 
-
-def reply_gaming(screen: AdversarialScreen, reply: str, prompt_norm: str, cos_prompt: float, cos_history, check_drift: bool) -> list[Flag]:
-    "The reply screen: perturbation (what normalisation undid), keyword stuffing, repetition and echo (against the prompt as the prompt screen normalised it), semantic drift."
-    n = normalise(reply)
-    flags = [Flag("perturbation", f"normalisation undid {e['count']} {e['kind']} character(s)", e["sample"],
-                  f"perturbation.normalised.{e['kind']}")
-             for e in n.evidence if e["kind"] != "leet" or len(e["sample"].split()) >= int(screen.leet_min_words)]
-    flags += [f for f in screen.perturbation(reply) if f.code == "perturbation.control"]   # binary-looking text
-    flags += screen.keyword_stuffing(n.text) + screen.repetition(n.text, prompt_norm)
-    if check_drift:
-        flags += screen.semantic_drift(n.text, cos_prompt, cos_history)
-    return flags
-
 # %% ../../nbs/sonate/11_calculator.ipynb #f024046f
 _WEIGHTS = ("weight_alignment", "weight_continuity", "weight_steering", "weight_ethics")
 _UNIT = ("breakthrough_threshold", "advanced_threshold", "third_mind_mirroring", "third_mind_ethics", "third_mind_alignment",
@@ -133,6 +120,17 @@ def calculator_settings(**overrides) -> SimpleNamespace:
     if not 1 <= c.information_rank_floor < c.information_rank_ceiling:
         raise ValueError("information_rank_floor must be >= 1 and below information_rank_ceiling")
     return c
+
+# %% ../../nbs/sonate/11_calculator.ipynb #3a54ef83
+def __getattr__(name: str):
+    "`reply_gaming`, the calculator's own reply screen before there was one, kept for one release with a warning."
+    if name == "reply_gaming":
+        import warnings
+        warnings.warn("por_lab.sonate.calculator.reply_gaming is deprecated: the one reply screen is AdversarialScreen.screen",
+                      DeprecationWarning, stacklevel=2)
+        return lambda screen, reply, prompt_norm, cos_prompt, cos_history, check_drift: screen.screen(
+            reply, cos_prompt=cos_prompt if check_drift else None, cos_history=cos_history, prompt_norm=prompt_norm).flags
+    raise AttributeError(f"module 'por_lab.sonate.calculator' has no attribute {name!r}")
 
 # %% ../../nbs/sonate/11_calculator.ipynb #d4e2e710
 class SymbiResonanceCalculator:
@@ -275,7 +273,8 @@ def _score(self: SymbiResonanceCalculator, state: ConversationState, prompt: str
     attack = bool(verdict.get("flagged"))
     judged = (judged or self.reply_action([prompt], [reply], u[None], r[None])[0]) if attack else {}
     action = judged.get("action", "not judged (benign prompt)")
-    gaming = reply_gaming(self.screen, reply, prompt_norm, float(u @ r), k["cos_history"], check_drift=not (attack and action == "refusal"))
+    drift = not (attack and action == "refusal")       # a refusal is rightly unlike the attack it refuses
+    gaming = self.screen.screen(reply, cos_prompt=float(u @ r) if drift else None, cos_history=k["cos_history"], prompt_norm=prompt_norm).flags
     gamed = bool(gaming)
     r_m, golden = k["r_m"], False
     if gamed:
