@@ -40,10 +40,22 @@ def test_bad_parameters(kw, needle):
         MultimodalResonator(np.ones(8), np.ones(8), **kw)
 
 
-@pytest.mark.parametrize("n", [0, -5, 2.5, True, "10"])
+@pytest.mark.parametrize("n", [-5, 2.5, True, "10"])
 def test_bad_iterations(n):
     with pytest.raises(ValueError, match="iterations"):
         MultimodalResonator(np.ones(8), np.ones(8)).run(n)
+
+
+def test_run_zero_does_nothing_in_both_engines():
+    "run(0) means the same in every engine: nothing is advanced, and a later run goes on as if it had not been called."
+    from por_lab.simulator import ResonanceSimulator
+    res = MultimodalResonator(np.ones(8), np.ones(8)).run(0)
+    with pytest.raises(ValueError, match="run"):
+        res.coherence()
+    a, b = res.run(5).run(0), MultimodalResonator(np.ones(8), np.ones(8)).run(5)
+    assert a.n == b.n == 5 and np.array_equal(a.to_xarray().cosine, b.to_xarray().cosine)
+    sim = ResonanceSimulator(n_oscillators=4, seed=0).run(0)
+    assert sim.step == 0 and sim.run(3).step == 3
 
 
 def test_reading_before_running_is_an_error():

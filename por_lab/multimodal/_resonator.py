@@ -159,8 +159,10 @@ def _order0(self: MultimodalResonator) -> np.ndarray:
 def run(self: MultimodalResonator, n: int | None = None) -> MultimodalResonator:
     "Advance every pair by `n` iterations (default `[multimodal] iterations`), continuing where the last call stopped (the first from the embeddings); returns self."
     n = settings().multimodal.iterations if n is None else n
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n (iterations) must be a positive integer, got {n!r}")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"n (iterations) must be an integer >= 0, got {n!r}")
+    if n == 0:                        # nothing to advance, as ResonanceSimulator.run(0)
+        return self
     n, K, p, h = int(n), self.coupling_strength, self.gate_power, self.dt
     if self.method == "planar":
         Z, self._state = _planar(self._Z0, n, K, p, h, self._state)
