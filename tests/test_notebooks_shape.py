@@ -31,7 +31,7 @@ UNTESTED_OVER = {
     "bench/08_stats": 2, "cli/01_flags": 2, "cli/02_simulator": 7, "cli/03_sonate": 1, "cli/05_multimodal": 1,
     "cli/06_bench": 2, "cli/08_pipeline": 1, "cli/09_main": 1, "dashboard/01_inputs": 4, "dashboard/02_simulator": 4,
     "dashboard/03_sweeps": 3, "dashboard/04_sonate": 5, "dashboard/06_app": 3,
-    "encoders/01_torch_compat": 2, "encoders/02_text": 6, "encoders/03_clip": 7, "multimodal/01_resonator": 3,
+    "encoders/01_torch_compat": 2, "encoders/04_text": 6, "encoders/05_clip": 7, "multimodal/01_resonator": 3,
     "multimodal/02_kernels": 2, "multimodal/03_perf": 3,
     "simulator/01_coupling": 6, "simulator/02_kernels": 2,
     "simulator/03_simulator": 1, "simulator/04_metrics": 6, "simulator/05_sweep": 8, "simulator/06_perf": 4,
