@@ -150,6 +150,8 @@ SCHEMA["sonate"] = {
     "embedding_model": string("text encoder: auto, a hub id or a local folder"), "preferred_model": string("encoder used when available locally"),
     "fallback_package": string("PyPI package shipping the fallback encoder"), "embedding_batch_size": Key(int, "texts per batch", 1),
     "embedding_cache_size": Key(int, "embeddings kept in memory", 0), "max_text_chars": Key(int, "longest text accepted", 1),
+    "embedding_backend": choice(("torch", "onnx", "onnx-int8"), "how the text encoder runs: PyTorch, or its ONNX export (fp32 or int8)"),
+    "embedding_store": string("persistent embedding store (SQLite; none = no store)"), "embedding_store_max_mb": Key(int, "size bound of that store (MB)", 1),
     "constitution": string("constitution JSON (a relative path: in the project, else the package's data)"), "gravity_decay": Key(float, "linear decay per user turn", **_U),
     "max_concepts_per_turn": Key(int, "concepts kept per turn", 1), "min_concept_length": Key(int, "shortest concept word", 1),
     "dynamic_weight": Key(float, "S = w dynamic + (1 - w) static", **_U), "history_decay": Key(float, "history vector decay per turn", **_U),
