@@ -151,6 +151,7 @@ SCHEMA["sonate"] = {
     "fallback_package": string("PyPI package shipping the fallback encoder"), "embedding_batch_size": Key(int, "texts per batch", 1),
     "embedding_cache_size": Key(int, "embeddings kept in memory", 0), "max_text_chars": Key(int, "longest text accepted", 1),
     "embedding_backend": choice(("torch", "onnx", "onnx-int8"), "how the text encoder runs: PyTorch, or its ONNX export (fp32 or int8)"),
+    "onnx_dir": string("folder of the built ONNX files of the text encoder"),
     "embedding_store": string("persistent embedding store (SQLite; none = no store)"), "embedding_store_max_mb": Key(int, "size bound of that store (MB)", 1),
     "constitution": string("constitution JSON (a relative path: in the project, else the package's data)"), "gravity_decay": Key(float, "linear decay per user turn", **_U),
     "max_concepts_per_turn": Key(int, "concepts kept per turn", 1), "min_concept_length": Key(int, "shortest concept word", 1),

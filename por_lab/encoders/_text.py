@@ -20,6 +20,9 @@ import numpy as np
 
 from fastcore.basics import patch
 
+import warnings
+
+from ._onnx import BackendUnavailable, OnnxEncoder, check_backend, sentence_vectors
 from ..settings import settings
 
 # %% auto #0
@@ -126,10 +129,10 @@ class TokenVectors:
 
 # %% ../../nbs/encoders/04_text.ipynb #77a3286c
 class TextEmbedder:
-    "A sentence-transformers encoder with batching, unit-norm float32 output and an LRU cache keyed by text."
+    "A sentence-transformers encoder (PyTorch, or its ONNX export) with batching, unit-norm float32 output and an LRU cache keyed by text."
 
     def __init__(self, model: str | os.PathLike | TextModelSpec | None = None, device: str = "cpu",
-                 batch_size: int | None = None, cache_size: int | None = None):
+                 batch_size: int | None = None, cache_size: int | None = None, backend: str | None = None):
         cfg = settings().sonate
         self.spec = model if isinstance(model, TextModelSpec) else resolve_text_model(model)
         self.batch_size = int(batch_size or cfg.embedding_batch_size)
@@ -139,31 +142,68 @@ class TextEmbedder:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.cache_size < 0:
             raise ValueError(f"cache_size must be >= 0, got {self.cache_size}")
+        self.backend = check_backend(cfg.embedding_backend if backend is None else backend)
+        if self.backend != "torch" and device != "cpu":
+            raise ValueError(f"backend={self.backend!r} runs on the CPU; device={device!r} needs backend='torch'")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from por_lab.encoders._torch_compat import ensure_torchvision
-        ensure_torchvision()
-        from sentence_transformers import SentenceTransformer
-        self.model = SentenceTransformer(str(self.spec.path), device=device, local_files_only=True)
-        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
-        self.max_seq_length = int(self.model.max_seq_length)
+        self.onnx = self.model = None
+        if self.backend != "torch":
+            try:
+                self.onnx = OnnxEncoder(self.spec.path, self.backend)
+            except BackendUnavailable as e:
+                warnings.warn(f"embedding_backend={self.backend!r} cannot run here ({e}); using the PyTorch encoder", stacklevel=2)
+                self.backend = "torch"
+        self._load(device)
         self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
     @property
     def model_id(self) -> str:
-        "The id every result records."
-        return self.spec.model_id
+        "The id every result records: the model, and for an ONNX backend the backend and its file's SHA-256."
+        return self.spec.model_id if self.onnx is None else f"{self.spec.model_id} ({self.backend} {self.onnx.file.sha256[:12]})"
 
     def __repr__(self):
         return f"TextEmbedder({self.model_id!r}, dim={self.dim}, from {self.spec.source})"
 
-    def _raw_encode(self, texts: list[str]) -> np.ndarray:
-        v = self.model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
-                              normalize_embeddings=True, show_progress_bar=False)
-        return np.asarray(v, dtype=np.float32).reshape(len(texts), self.dim)
+# %% ../../nbs/encoders/04_text.ipynb #59f177a9
+@patch
+def _load(self: TextEmbedder, device: str) -> None:
+    "Load the PyTorch model (backend 'torch'), or take the tokenizer and sizes from the ONNX encoder."
+    if self.onnx is not None:
+        self.tokenizer, self.dim, self.max_seq_length = self.onnx.tokenizer, self.onnx.dim, self.onnx.max_seq_length
+        return
+    from por_lab.encoders._torch_compat import ensure_torchvision
+    ensure_torchvision()
+    from sentence_transformers import SentenceTransformer
+    self.model = SentenceTransformer(str(self.spec.path), device=device, local_files_only=True)
+    get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+    self.dim, self.max_seq_length, self.tokenizer = int(get_dim()), int(self.model.max_seq_length), self.model.tokenizer
+
+
+@patch
+def _raw_encode(self: TextEmbedder, texts: list[str]) -> np.ndarray:
+    "Unit sentence vectors of `texts`, computed now (no cache)."
+    if self.onnx is not None:
+        return sentence_vectors(self.onnx.token_states(texts), self.dim)
+    v = self.model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
+                          normalize_embeddings=True, show_progress_bar=False)
+    return np.asarray(v, dtype=np.float32).reshape(len(texts), self.dim)
+
+
+@patch
+def _raw_tokens(self: TextEmbedder, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+    "(unit sentence vector, token states (n_tokens, dim)) of each text, from one forward pass (no cache)."
+    if self.onnx is not None:
+        states = self.onnx.token_states(texts)
+        return list(zip(sentence_vectors(states, self.dim), states))
+    res = self.model.encode(texts, batch_size=self.batch_size, output_value=None, convert_to_numpy=False, show_progress_bar=False)
+    out = []
+    for r in res:
+        s = r["sentence_embedding"].float().cpu().numpy()
+        out.append((s / max(float(np.linalg.norm(s)), 1e-12), r["token_embeddings"].float().cpu().numpy()))
+    return out
 
 # %% ../../nbs/encoders/04_text.ipynb #c0a41c34
 @patch
@@ -202,18 +242,16 @@ def encode_tokens(self: TextEmbedder, texts: Sequence[str]) -> tuple[np.ndarray,
     texts = _check_texts(texts, max_chars=self.max_chars)
     if not texts:
         return np.empty((0, self.dim), np.float32), []
-    res = self.model.encode(texts, batch_size=self.batch_size, output_value=None,
-                            convert_to_numpy=False, show_progress_bar=False)
-    tok = self.model.tokenizer
+    res = self._raw_tokens(texts)
+    tok = self.tokenizer
     sent = np.empty((len(texts), self.dim), dtype=np.float32)
     words_out = []
-    for i, (t, r) in enumerate(zip(texts, res)):
-        s = r["sentence_embedding"].float().cpu().numpy()
-        sent[i] = s / max(float(np.linalg.norm(s)), 1e-12)
+    for i, (t, (s, states)) in enumerate(zip(texts, res)):
+        sent[i] = s
         stripped = t.strip()
         enc = tok(stripped, truncation=True, max_length=self.max_seq_length, return_offsets_mapping=True)
         n = len(enc["input_ids"])
-        te = r["token_embeddings"].float().cpu().numpy()[:n]
+        te = states[:n]
         full = len(tok(stripped, truncation=False, add_special_tokens=True)["input_ids"]) if len(stripped) > 4 * self.max_seq_length else n
         groups: dict[int, list[int]] = {}
         for j, w in enumerate(enc.word_ids()):
@@ -240,7 +278,7 @@ def encode_tokens(self: TextEmbedder, texts: Sequence[str]) -> tuple[np.ndarray,
 @patch
 def is_truncated(self: TextEmbedder, text: str) -> bool:
     "Whether `text` is longer than the model reads (`max_seq_length` tokens): the rest is ignored."
-    return len(self.model.tokenizer(text.strip(), truncation=False)["input_ids"]) > self.max_seq_length
+    return len(self.tokenizer(text.strip(), truncation=False)["input_ids"]) > self.max_seq_length
 
 
 @patch
@@ -251,10 +289,11 @@ def cache_info(self: TextEmbedder) -> dict:
 _EMBEDDERS: dict = {}
 
 
-def get_text_embedder(model: str | os.PathLike | None = None, device: str = "cpu") -> TextEmbedder:
-    "A shared `TextEmbedder` for `model` (default from settings) on `device`."
+def get_text_embedder(model: str | os.PathLike | None = None, device: str = "cpu", backend: str | None = None) -> TextEmbedder:
+    "A shared `TextEmbedder` for `model` and `backend` (defaults from settings) on `device`."
     spec = resolve_text_model(model)
-    k = (str(spec.path), device)
+    backend = check_backend(settings().sonate.embedding_backend if backend is None else backend)
+    k = (str(spec.path), device, backend)
     if k not in _EMBEDDERS:
-        _EMBEDDERS[k] = TextEmbedder(spec, device=device)
+        _EMBEDDERS[k] = TextEmbedder(spec, device=device, backend=backend)
     return _EMBEDDERS[k]
