@@ -152,6 +152,7 @@ SCHEMA["sonate"] = {
     "embedding_cache_size": Key(int, "embeddings kept in memory", 0), "max_text_chars": Key(int, "longest text accepted", 1),
     "embedding_backend": choice(("torch", "onnx", "onnx-int8"), "how the text encoder runs: PyTorch, or its ONNX export (fp32 or int8)"),
     "onnx_dir": string("folder of the built ONNX files of the text encoder"),
+    "backend_min_agreement": Key(float, "least share of verdicts equal to PyTorch's for an encoder backend to be the default", **_U),
     "embedding_store": string("persistent embedding store (SQLite; none = no store)"), "embedding_store_max_mb": Key(int, "size bound of that store (MB)", 1),
     "constitution": string("constitution JSON (a relative path: in the project, else the package's data)"), "gravity_decay": Key(float, "linear decay per user turn", **_U),
     "max_concepts_per_turn": Key(int, "concepts kept per turn", 1), "min_concept_length": Key(int, "shortest concept word", 1),
@@ -200,7 +201,7 @@ SCHEMA["sonate"] |= {  # the refusal, the learned prompt screen and the adversar
 
 SCHEMA["sonate.perf"] = {"turns": Key(int, "turns scored", 1), "append": Key(int, "receipts signed and appended", 1),
                          "verify": Key(int, "receipts in the log to verify", 1), "repeats": Key(int, "timing repeats", 1),
-                         "part": choice(("all", "scoring", "receipts"), "which benchmark")}
+                         "part": choice(("all", "scoring", "receipts", "backends"), "which benchmark")}
 
 
 SCHEMA["receipts"] = {

@@ -109,8 +109,12 @@ def cmd_perf(args) -> int:
     from por_lab.sonate.perf import run_perf
     from por_lab.cli._flags import resolve
     v = resolve(args, "sonate.perf", "turns", "append", "verify", "repeats", "part")
-    parts = ("scoring", "receipts") if v["part"] == "all" else (v["part"],)
-    print(json.dumps(run_perf(v["turns"], v["append"], v["verify"], v["repeats"], parts), indent=1))
+    parts = ("scoring", "receipts", "backends") if v["part"] == "all" else (v["part"],)
+    res = run_perf(v["turns"], v["append"], v["verify"], v["repeats"], parts)
+    if "backends" in parts:   # PyTorch fp32, ONNX fp32, ONNX int8: speed side by side, agreement on the validation sets
+        from por_lab.sonate.backends import compare_backends
+        res["backends"] = compare_backends(n_turns=min(v["turns"], 300), repeats=v["repeats"])
+    print(json.dumps(res, indent=1))
     return 0
 
 # %% ../../../nbs/cli/03_sonate.ipynb #94f966d1
