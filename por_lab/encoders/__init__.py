@@ -23,12 +23,13 @@ _LAZY = {  # a literal table, so the pipeline sees which module `from por_lab.en
     "save_random_checkpoint": "por_lab.encoders._clip", "resolve_device": "por_lab.encoders._clip",
     "resolve_weights": "por_lab.encoders._clip", "to_pil": "por_lab.encoders._clip",
     "ClipEncoder": "por_lab.encoders._clip", "clip_encoder": "por_lab.encoders._clip",
+    "EmbeddingStore": "por_lab.encoders._store", "default_store": "por_lab.encoders._store",
 }
 
-__all__ = ['ClipEncoder', 'ClipWeightsMissing', 'PTH_NAME', 'TINY_CONFIG', 'TINY_MODEL', 'TextEmbedder',
-    'TextModelSpec', 'TokenVectors', 'WEIGHTS_HELP', 'clip_encoder', 'ensure_torchvision', 'find_in_hf_cache',
-    'get_text_embedder', 'import_open_clip', 'install_if_needed', 'install_import_hook',
-    'packaged_model_path', 'plain_import_fails', 'register_model_config', 'resolve_device',
+__all__ = ['ClipEncoder', 'ClipWeightsMissing', 'EmbeddingStore', 'PTH_NAME', 'TINY_CONFIG', 'TINY_MODEL',
+    'TextEmbedder', 'TextModelSpec', 'TokenVectors', 'WEIGHTS_HELP', 'clip_encoder', 'default_store',
+    'ensure_torchvision', 'find_in_hf_cache', 'get_text_embedder', 'import_open_clip', 'install_if_needed',
+    'install_import_hook', 'packaged_model_path', 'plain_import_fails', 'register_model_config', 'resolve_device',
     'resolve_text_model', 'resolve_weights', 'save_random_checkpoint', 'to_pil']
 
 # %% ../../nbs/encoders/00_encoders.ipynb #f196d26d
