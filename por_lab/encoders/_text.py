@@ -22,7 +22,9 @@ from fastcore.basics import patch
 
 import warnings
 
-from ._onnx import BackendUnavailable, OnnxEncoder, check_backend, sentence_vectors
+from ._onnx import BackendUnavailable, OnnxEncoder, check_backend, sentence_vectors, weights_sha256
+from ._store import EmbeddingStore, default_store
+from ._store import _text_key as _key
 from ..settings import settings
 
 # %% auto #0
@@ -116,10 +118,6 @@ def _check_texts(texts, name="texts", max_chars=None) -> list[str]:
     return out
 
 
-def _key(text: str) -> bytes:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
-
-
 @dataclass
 class TokenVectors:
     "Contextual vectors of one text's words: `words[i]` is the text of word i, `vectors[i]` its unit vector."
@@ -132,7 +130,8 @@ class TextEmbedder:
     "A sentence-transformers encoder (PyTorch, or its ONNX export) with batching, unit-norm float32 output and an LRU cache keyed by text."
 
     def __init__(self, model: str | os.PathLike | TextModelSpec | None = None, device: str = "cpu",
-                 batch_size: int | None = None, cache_size: int | None = None, backend: str | None = None):
+                 batch_size: int | None = None, cache_size: int | None = None, backend: str | None = None,
+                 store: EmbeddingStore | bool = True):
         cfg = settings().sonate
         self.spec = model if isinstance(model, TextModelSpec) else resolve_text_model(model)
         self.batch_size = int(batch_size or cfg.embedding_batch_size)
@@ -155,6 +154,7 @@ class TextEmbedder:
                 warnings.warn(f"embedding_backend={self.backend!r} cannot run here ({e}); using the PyTorch encoder", stacklevel=2)
                 self.backend = "torch"
         self._load(device)
+        self.store, self._store_key = (default_store() if store is True else (store or None)), None
         self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0
@@ -205,6 +205,28 @@ def _raw_tokens(self: TextEmbedder, texts: list[str]) -> list[tuple[np.ndarray, 
         out.append((s / max(float(np.linalg.norm(s)), 1e-12), r["token_embeddings"].float().cpu().numpy()))
     return out
 
+# %% ../../nbs/encoders/04_text.ipynb #3bc792e2
+@patch(as_prop=True)
+def store_key(self: TextEmbedder) -> str:
+    "The store's model key: the weights' SHA-256, the backend, and the ONNX file's SHA-256 or the torch version that computes."
+    if self._store_key is None:
+        from importlib.metadata import version
+        how = self.onnx.file.sha256[:16] if self.onnx is not None else "torch-" + version("torch")
+        self._store_key = f"{weights_sha256(self.spec.path)[:16]}:{self.backend}:{how}"
+    return self._store_key
+
+
+@patch
+def _from_store(self: TextEmbedder, kind: str, texts: list[str]) -> list:
+    "The stored arrays of `texts` (None where absent; all None without a store)."
+    return self.store.get_many(self.store_key, kind, texts) if self.store is not None and texts else [None] * len(texts)
+
+
+@patch
+def _to_store(self: TextEmbedder, kind: str, texts: list[str], arrays) -> None:
+    if self.store is not None and texts:
+        self.store.put_many(self.store_key, kind, texts, arrays)
+
 # %% ../../nbs/encoders/04_text.ipynb #c0a41c34
 @patch
 def encode(self: TextEmbedder, texts: Sequence[str]) -> np.ndarray:
@@ -224,7 +246,14 @@ def encode(self: TextEmbedder, texts: Sequence[str]) -> np.ndarray:
                 todo.setdefault(k, []).append(i)
     if todo:
         keys = list(todo)
-        vecs = self._raw_encode([texts[todo[k][0]] for k in keys])
+        first = [texts[todo[k][0]] for k in keys]
+        vecs = self._from_store("sentence", first)
+        miss = [j for j, v in enumerate(vecs) if v is None]
+        if miss:
+            new = self._raw_encode([first[j] for j in miss])
+            self._to_store("sentence", [first[j] for j in miss], new)
+            for j, v in zip(miss, new):
+                vecs[j] = v
         with self._lock:
             for k, v in zip(keys, vecs):
                 out[todo[k]] = v
@@ -237,41 +266,49 @@ def encode(self: TextEmbedder, texts: Sequence[str]) -> np.ndarray:
 
 # %% ../../nbs/encoders/04_text.ipynb #e057463a
 @patch
+def _words(self: TextEmbedder, text: str, states: np.ndarray) -> tuple[TokenVectors, np.ndarray]:
+    "The words of `text` with their unit contextual vectors (the mean of their tokens' states), and its tokens' states."
+    tok, stripped = self.tokenizer, text.strip()
+    enc = tok(stripped, truncation=True, max_length=self.max_seq_length, return_offsets_mapping=True)
+    n = len(enc["input_ids"])
+    te = states[:n]
+    full = len(tok(stripped, truncation=False, add_special_tokens=True)["input_ids"]) if len(stripped) > 4 * self.max_seq_length else n
+    groups: dict[int, list[int]] = {}
+    for j, w in enumerate(enc.word_ids()):
+        if w is not None:
+            groups.setdefault(w, []).append(j)
+    words, vecs = [], []
+    for w, idx in groups.items():
+        a, b = enc["offset_mapping"][idx[0]][0], enc["offset_mapping"][idx[-1]][1]
+        v = te[idx].mean(0)
+        nv = float(np.linalg.norm(v))
+        if nv > 0:
+            words.append(stripped[a:b])
+            vecs.append(v / nv)
+    return TokenVectors(words, np.asarray(vecs, np.float32).reshape(len(words), self.dim), truncated=full > n), te
+
+# %% ../../nbs/encoders/04_text.ipynb #0b24d752
+@patch
 def encode_tokens(self: TextEmbedder, texts: Sequence[str]) -> tuple[np.ndarray, list[TokenVectors]]:
     "Sentence unit vectors (n, dim) and, per text, the unit contextual vector of each word (same forward pass)."
     texts = _check_texts(texts, max_chars=self.max_chars)
-    if not texts:
-        return np.empty((0, self.dim), np.float32), []
-    res = self._raw_tokens(texts)
-    tok = self.tokenizer
-    sent = np.empty((len(texts), self.dim), dtype=np.float32)
-    words_out = []
-    for i, (t, (s, states)) in enumerate(zip(texts, res)):
+    stored = list(zip(self._from_store("sentence", texts), self._from_store("tokens", texts)))
+    todo = [i for i, (s, st) in enumerate(stored) if s is None or st is None]
+    new = dict(zip(todo, self._raw_tokens([texts[i] for i in todo]))) if todo else {}
+    sent, words_out, kept = np.empty((len(texts), self.dim), dtype=np.float32), [], []
+    for i, t in enumerate(texts):
+        s, states = new.get(i, stored[i])
         sent[i] = s
-        stripped = t.strip()
-        enc = tok(stripped, truncation=True, max_length=self.max_seq_length, return_offsets_mapping=True)
-        n = len(enc["input_ids"])
-        te = states[:n]
-        full = len(tok(stripped, truncation=False, add_special_tokens=True)["input_ids"]) if len(stripped) > 4 * self.max_seq_length else n
-        groups: dict[int, list[int]] = {}
-        for j, w in enumerate(enc.word_ids()):
-            if w is not None:
-                groups.setdefault(w, []).append(j)
-        words, vecs = [], []
-        for w, idx in groups.items():
-            a, b = enc["offset_mapping"][idx[0]][0], enc["offset_mapping"][idx[-1]][1]
-            v = te[idx].mean(0)
-            nv = float(np.linalg.norm(v))
-            if nv > 0:
-                words.append(stripped[a:b])
-                vecs.append(v / nv)
-        vecs = np.asarray(vecs, np.float32).reshape(len(words), self.dim)
-        words_out.append(TokenVectors(words, vecs, truncated=full > n))
+        tv, te = self._words(t, states)
+        words_out.append(tv)
+        kept += [te] if i in new else []
         with self._lock:
             if self.cache_size:
                 self._cache[_key(t)] = sent[i].copy()
                 if len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
+    self._to_store("sentence", [texts[i] for i in todo], sent[todo])
+    self._to_store("tokens", [texts[i] for i in todo], kept)
     return sent, words_out
 
 # %% ../../nbs/encoders/04_text.ipynb #2c612a3c
@@ -283,7 +320,9 @@ def is_truncated(self: TextEmbedder, text: str) -> bool:
 
 @patch
 def cache_info(self: TextEmbedder) -> dict:
-    return {"size": len(self._cache), "max": self.cache_size, "hits": self.hits, "misses": self.misses}
+    "The in-memory cache's size, bound, hits and misses, and the persistent store's statistics (None without one)."
+    return {"size": len(self._cache), "max": self.cache_size, "hits": self.hits, "misses": self.misses,
+            "store": None if self.store is None else self.store.stats()}
 
 # %% ../../nbs/encoders/04_text.ipynb #2a895382
 _EMBEDDERS: dict = {}
