@@ -24,13 +24,21 @@ _LAZY = {  # a literal table, so the pipeline sees which module `from por_lab.en
     "resolve_weights": "por_lab.encoders._clip", "to_pil": "por_lab.encoders._clip",
     "ClipEncoder": "por_lab.encoders._clip", "clip_encoder": "por_lab.encoders._clip",
     "EmbeddingStore": "por_lab.encoders._store", "default_store": "por_lab.encoders._store",
+    "BACKENDS": "por_lab.encoders._onnx", "sha256_file": "por_lab.encoders._onnx",
+    "weights_sha256": "por_lab.encoders._onnx", "BackendUnavailable": "por_lab.encoders._onnx",
+    "check_backend": "por_lab.encoders._onnx", "check_exportable": "por_lab.encoders._onnx",
+    "export_onnx": "por_lab.encoders._onnx", "OnnxFile": "por_lab.encoders._onnx",
+    "onnx_dir": "por_lab.encoders._onnx", "onnx_file": "por_lab.encoders._onnx",
+    "OnnxEncoder": "por_lab.encoders._onnx", "sentence_vectors": "por_lab.encoders._onnx",
 }
 
-__all__ = ['ClipEncoder', 'ClipWeightsMissing', 'EmbeddingStore', 'PTH_NAME', 'TINY_CONFIG', 'TINY_MODEL',
-    'TextEmbedder', 'TextModelSpec', 'TokenVectors', 'WEIGHTS_HELP', 'clip_encoder', 'default_store',
-    'ensure_torchvision', 'find_in_hf_cache', 'get_text_embedder', 'import_open_clip', 'install_if_needed',
-    'install_import_hook', 'packaged_model_path', 'plain_import_fails', 'register_model_config', 'resolve_device',
-    'resolve_text_model', 'resolve_weights', 'save_random_checkpoint', 'to_pil']
+__all__ = ['BACKENDS', 'BackendUnavailable', 'ClipEncoder', 'ClipWeightsMissing', 'EmbeddingStore',
+    'OnnxEncoder', 'OnnxFile', 'PTH_NAME', 'TINY_CONFIG', 'TINY_MODEL', 'TextEmbedder', 'TextModelSpec',
+    'TokenVectors', 'WEIGHTS_HELP', 'check_backend', 'check_exportable', 'clip_encoder', 'default_store',
+    'ensure_torchvision', 'export_onnx', 'find_in_hf_cache', 'get_text_embedder', 'import_open_clip',
+    'install_if_needed', 'install_import_hook', 'onnx_dir', 'onnx_file', 'packaged_model_path',
+    'plain_import_fails', 'register_model_config', 'resolve_device', 'resolve_text_model', 'resolve_weights',
+    'save_random_checkpoint', 'sentence_vectors', 'sha256_file', 'to_pil', 'weights_sha256']
 
 # %% ../../nbs/encoders/00_encoders.ipynb #f196d26d
 from .. import _lazy

@@ -22,7 +22,7 @@ from ..settings import settings
 
 # %% auto #0
 __all__ = ['BACKENDS', 'sha256_file', 'weights_sha256', 'BackendUnavailable', 'check_backend', 'check_exportable', 'export_onnx',
-           'OnnxFile', 'onnx_dir', 'onnx_file', 'OnnxEncoder', 'token_states', 'sentence_vectors']
+           'OnnxFile', 'onnx_dir', 'onnx_file', 'OnnxEncoder', 'sentence_vectors']
 
 # %% ../../nbs/encoders/03_onnx.ipynb #f20f7fa9
 BACKENDS = ("torch", "onnx", "onnx-int8")
@@ -195,7 +195,7 @@ def _prepare(self: OnnxEncoder, text: str) -> str:
     return t.lower() if self.lower else t
 
 
-def token_states(self: OnnxEncoder, texts: Sequence[str]) -> list[np.ndarray]:
+def _token_states(self: OnnxEncoder, texts: Sequence[str]) -> list[np.ndarray]:
     "The last hidden states (n_tokens, dim) float32 of each text, special tokens included, one text per call."
     out = []
     for t in texts:
@@ -211,4 +211,4 @@ def sentence_vectors(states: Sequence[np.ndarray], dim: int) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
 
-OnnxEncoder.token_states = token_states
+OnnxEncoder.token_states = _token_states
