@@ -18,6 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..schema import SCHEMA
 from ..settings import settings
 
 # %% auto #0
@@ -25,7 +26,7 @@ __all__ = ['BACKENDS', 'sha256_file', 'weights_sha256', 'BackendUnavailable', 'c
            'OnnxFile', 'onnx_dir', 'onnx_file', 'OnnxEncoder', 'sentence_vectors']
 
 # %% ../../nbs/encoders/03_onnx.ipynb #f20f7fa9
-BACKENDS = ("torch", "onnx", "onnx-int8")
+BACKENDS = SCHEMA["sonate"]["embedding_backend"].choices      # declared once, in the settings schema
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 _HASHES: dict = {}
 

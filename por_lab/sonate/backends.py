@@ -91,7 +91,7 @@ def backend_speed(backend: str, texts: list[str], turns: list[list[dict]], repea
     "Texts embedded per second (no cache) and turns scored per second, best of `repeats`, for one backend."
     from por_lab.encoders import TextEmbedder
     from por_lab.sonate.calculator import SymbiResonanceCalculator
-    emb = TextEmbedder(backend=backend, cache_size=0)
+    emb = TextEmbedder(backend=backend, cache_size=0, store=False)     # timed: every vector computed
     calc = SymbiResonanceCalculator(embedder=emb)
     emb._raw_encode(texts[:4]); calc.score_conversations(turns[:1])       # warm up
     t_embed, t_score = [], []

@@ -33,8 +33,9 @@ def benchmark_turns(n_turns: int, turns_per_conversation: int = 5) -> list[list[
 
 def bench_scoring(n_turns: int = 1000, repeats: int = 2, calculator=None) -> dict:
     "Time scoring `n_turns` turns against embedding their 2 n texts (no cache) with the same model; best of `repeats`."
+    from por_lab.encoders import TextEmbedder
     from por_lab.sonate.calculator import SymbiResonanceCalculator
-    calc = calculator or SymbiResonanceCalculator()
+    calc = calculator or SymbiResonanceCalculator(embedder=TextEmbedder(store=False))    # timed: no persistent store
     emb = calc.embedder
     convs = benchmark_turns(n_turns)
     texts = [t[k] for c in convs for t in c for k in ("prompt", "reply")]

@@ -67,7 +67,7 @@ def cmd_score(args) -> int:
     from por_lab.sonate.calculator import SymbiResonanceCalculator
     from por_lab.encoders import get_text_embedder
     convs, bad = read_turns(args.input)
-    calc = SymbiResonanceCalculator(get_text_embedder(args.model), constitution=args.constitution)
+    calc = SymbiResonanceCalculator(get_text_embedder(args.model, backend=args.backend), constitution=args.constitution)
     log = None
     if args.receipts:
         from por_lab.sonate.receipts import ReceiptLog, Signer, default_key_path
@@ -130,6 +130,8 @@ def register(subparsers, perf_subparsers) -> None:
     sc.add_argument("--key", help="private key for the receipts (default [receipts] key_dir/sonate.pem)")
     sc.add_argument("--include-text", action="store_true", help="put the raw prompt and reply in the receipts (default: digests only)")
     sc.add_argument("--model", help="text encoder: 'auto', a local folder or a cached hub id (default [sonate] embedding_model)")
+    from por_lab.schema import SCHEMA
+    sc.add_argument("--backend", choices=SCHEMA["sonate"]["embedding_backend"].choices, help="how the text encoder runs (default [sonate] embedding_backend)")
     sc.add_argument("--constitution", help="constitution JSON (default [sonate] constitution)")
     sc.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     sc.set_defaults(func=cmd_score)
