@@ -79,6 +79,8 @@ def check_exportable(folder: str | os.PathLike) -> None:
 # %% ../../nbs/encoders/03_onnx.ipynb #39585fbc
 def _trace(folder: Path, dest: Path) -> str:
     "Trace the transformer of `folder` to ONNX at `dest`; returns its architecture (config.model_type)."
+    from por_lab.encoders._torch_compat import ensure_torchvision
+    ensure_torchvision()           # transformers' model classes import torchvision, which needs the CPU repair
     import torch
     from transformers import AutoModel, AutoTokenizer
     model = AutoModel.from_pretrained(folder, attn_implementation="eager", local_files_only=True).eval()
@@ -176,6 +178,8 @@ class OnnxEncoder:
             import onnxruntime as ort
         except ImportError:
             raise BackendUnavailable("the ONNX backend needs onnxruntime: pip install 'por_lab[ml]'") from None
+        from por_lab.encoders._torch_compat import ensure_torchvision
+        ensure_torchvision()
         from transformers import AutoTokenizer
         folder = Path(folder)
         self.file = onnx_file(folder, backend, root)
